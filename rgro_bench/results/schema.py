@@ -1,0 +1,85 @@
+"""The one typed result contract of a run (after lm-eval's ``result_schema``); JSON on disk."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MetricValue(_Model):
+    value: float | None = Field(description="Point estimate on all samples; None when unavailable.")
+    ci_low: float | None = None
+    ci_high: float | None = None
+    n: int = Field(description="Samples the column applies to.")
+    metric: str = Field(description="Registry name of the metric that produced the column.")
+    version: str
+    higher_is_better: bool | None
+    percent: bool = True
+    unavailable: str | None = Field(None, description="Why no value was computed.")
+
+
+class ModelInfo(_Model):
+    spec: str = Field(description="The model spec as given, e.g. 'baseline:lead-2' or 'hf:/models/x'.")
+    name: str = Field(description="Short display name.")
+    kind: str
+    identity: dict[str, Any] = Field(default_factory=dict, description="Path, weights hash or revision, options.")
+
+
+class TaskInfo(_Model):
+    id: str
+    version: str
+    data_hash: str
+    split: str
+    n_samples: int
+    primary_metric: str
+
+
+class Environment(_Model):
+    rgro_bench: str
+    python: str
+    platform: str
+    git_commit: str | None
+    packages: dict[str, str]
+
+
+class Bootstrap(_Model):
+    resamples: int
+    confidence: float
+    seed: int
+
+
+class RunResult(_Model):
+    schema_version: str = SCHEMA_VERSION
+    run_id: str
+    created_at: datetime
+    model: ModelInfo
+    task: TaskInfo
+    metrics: dict[str, MetricValue] = Field(description="Column name -> aggregate with its interval.")
+    generation: dict[str, Any] = Field(default_factory=dict)
+    seed: int
+    bootstrap: Bootstrap
+    environment: Environment
+    samples_file: str = Field(description="Per-sample JSONL beside this file.")
+    timings: dict[str, float] = Field(default_factory=dict, description="Seconds per phase.")
+    contamination: list[str] = Field(
+        default_factory=list, description="Why this model's training data may overlap the evaluated split."
+    )
+
+
+class SampleRecord(_Model):
+    """One line of the per-sample JSONL: enough to re-score without the model."""
+
+    id: str
+    findings: str
+    reference: str | None
+    prediction: str
+    scores: dict[str, float | None]
+    explanations: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,135 @@
+"""One evaluation run: task -> prompts -> model -> metrics -> typed results on disk."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from rgro_bench.environment import environment
+from rgro_bench.metrics import Sample, ScoredRun, score_samples
+from rgro_bench.metrics.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
+from rgro_bench.models import GenerationArgs, GenerationRequest, Model, load_model
+from rgro_bench.results import ModelInfo, RunResult, SampleRecord, TaskInfo, write_json, write_jsonl
+from rgro_bench.results.schema import Bootstrap
+from rgro_bench.tasks import Task, build_prompts, get_task
+
+DEFAULT_OUTPUT_DIR = Path("runs")
+
+
+@dataclass
+class Evaluation:
+    result: RunResult
+    samples: pd.DataFrame  # one row per sample: id, prediction, reference, one column per metric column
+    results_path: Path | None = None
+    samples_path: Path | None = None
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:120] or "model"
+
+
+def fewshot_pool(task: Task) -> list:
+    source = task.spec.prompt.fewshot_source
+    if task.spec.prompt.fewshot == 0:
+        return []
+    if source is None:
+        return task.studies("train")
+    task_id, _, split = source.partition(":")
+    return get_task(task_id).studies(split or "train")
+
+
+def generation_args(task: Task, seed: int, overrides: dict | None = None) -> GenerationArgs:
+    g = task.spec.generation
+    values = {"max_new_tokens": g.max_new_tokens, "temperature": g.temperature, "top_p": g.top_p,
+              "seed": seed, "stop": tuple(g.stop)}
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return GenerationArgs(**values)
+
+
+def evaluate(
+    model: str | Model,
+    task: str | Task,
+    *,
+    split: str | None = None,
+    metrics: Sequence[str] | None = None,
+    output_dir: str | Path | None = DEFAULT_OUTPUT_DIR,
+    model_args: dict[str, str] | None = None,
+    generation: dict | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+    resamples: int = DEFAULT_RESAMPLES,
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> Evaluation:
+    """Run ``model`` on ``task`` and score it. Writes ``results.json`` and ``samples.jsonl`` under
+    ``output_dir/<task>/<model>/`` unless ``output_dir`` is None."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    task = get_task(task) if isinstance(task, str) else task
+    split = split or task.spec.split.eval_split
+    studies = task.studies(split)[:limit] if limit else task.studies(split)
+    model = load_model(model, task=task, options=model_args) if isinstance(model, str) else model
+    prompts = build_prompts(task.spec.prompt, studies, fewshot_pool(task), seed=seed)
+    args = generation_args(task, seed, generation)
+    timings["setup"] = time.perf_counter() - started
+
+    t0 = time.perf_counter()
+    predictions = model.generate([GenerationRequest(s, p) for s, p in zip(studies, prompts, strict=True)], args)
+    timings["generate"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    samples = [Sample(s.id, s.findings, p, s.impression) for s, p in zip(studies, predictions, strict=True)]
+    scored = score_samples(samples, metrics or task.spec.metrics, seed=seed, resamples=resamples, confidence=confidence)
+    timings["score"] = time.perf_counter() - t0
+
+    result = RunResult(
+        run_id=uuid.uuid4().hex,
+        created_at=datetime.now(timezone.utc),
+        model=ModelInfo(spec=model.spec, name=model.name, kind=model.kind, identity=model.identity()),
+        task=TaskInfo(id=task.id, version=task.version, data_hash=task.data_hash, split=split,
+                      n_samples=len(studies), primary_metric=task.spec.primary_metric),
+        metrics=scored.aggregates,
+        generation=args.as_dict(),
+        seed=seed,
+        bootstrap=Bootstrap(resamples=resamples, confidence=confidence, seed=seed),
+        environment=environment(),
+        samples_file="samples.jsonl",
+        timings=timings,
+    )
+    evaluation = Evaluation(result=result, samples=samples_frame(scored))
+    if output_dir is not None:
+        write_evaluation(evaluation, scored, Path(output_dir) / task.id / slug(model.spec))
+    return evaluation
+
+
+def samples_frame(scored: ScoredRun) -> pd.DataFrame:
+    base = pd.DataFrame(
+        {"id": [s.id for s in scored.samples], "prediction": [s.prediction for s in scored.samples],
+         "reference": [s.reference for s in scored.samples]}
+    )
+    return pd.concat([base, scored.per_sample.reset_index(drop=True)], axis=1)
+
+
+def sample_records(scored: ScoredRun) -> list[SampleRecord]:
+    records = []
+    scores = scored.per_sample.to_dict(orient="records")
+    for i, sample in enumerate(scored.samples):
+        records.append(
+            SampleRecord(
+                id=sample.id, findings=sample.findings, reference=sample.reference, prediction=sample.prediction,
+                scores={k: (None if v != v else float(v)) for k, v in scores[i].items()},
+                explanations={name: values[i] for name, values in scored.explanations.items() if values[i] is not None},
+            )
+        )
+    return records
+
+
+def write_evaluation(evaluation: Evaluation, scored: ScoredRun, folder: Path) -> None:
+    evaluation.samples_path = write_jsonl(folder / "samples.jsonl", sample_records(scored))
+    evaluation.results_path = write_json(folder / "results.json", evaluation.result)
