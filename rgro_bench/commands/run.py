@@ -1,0 +1,66 @@
+"""``rgro-bench run``: evaluate a model on one or more tasks."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rgro_bench.results.schema import RunResult
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    run = subparsers.add_parser("run", help="generate impressions with a model and score them")
+    run.add_argument("--model", required=True, help="model spec, e.g. baseline:lead-2, hf:PATH_OR_ID, vllm:PATH_OR_ID, "
+                     "openai:BASE_URL#MODEL")
+    run.add_argument("--model-args", default="", help="backend options as key=value,key=value (e.g. dtype=bfloat16)")
+    run.add_argument("--task", action="append", required=True, help="task id or task YAML path; repeat for several")
+    run.add_argument("--split", default=None, help="split to evaluate (default: the task's evaluation split)")
+    run.add_argument("--metrics", default=None, help="comma-separated metric names (default: the task's list)")
+    run.add_argument("--limit", type=int, default=None, help="evaluate only the first N studies (smoke tests)")
+    run.add_argument("--output-dir", type=Path, default=Path("runs"), help="results go to OUTPUT_DIR/<task>/<model>/")
+    run.add_argument("--seed", type=int, default=0, help="seed for sampling, few-shot choice and the bootstrap")
+    run.add_argument("--max-new-tokens", type=int, default=None, help="override the task's generation length")
+    run.add_argument("--temperature", type=float, default=None, help="override the task's temperature")
+    run.add_argument("--top-p", type=float, default=None, help="override the task's top-p")
+    run.add_argument("--data-dir", default=None, help="data file/folder for tasks whose data is not shipped (mimic-*)")
+    run.set_defaults(func=run_command)
+
+
+def format_metric(name: str, result: RunResult) -> str:
+    m = result.metrics[name]
+    if m.value is None:
+        return f"{name}: unavailable ({m.unavailable})" if m.unavailable else f"{name}: n/a"
+    scale = 100.0 if m.percent else 1.0
+    return f"{name} {m.value * scale:.2f} [{m.ci_low * scale:.2f}, {m.ci_high * scale:.2f}]"
+
+
+def print_summary(result: RunResult, path: Path | None) -> None:
+    print(f"{result.model.spec} on {result.task.id}/{result.task.split} (n={result.task.n_samples}, "
+          f"task v{result.task.version}, data {result.task.data_hash[:12]})")
+    for name in result.metrics:
+        print("  " + format_metric(name, result))
+    if path is not None:
+        print(f"  results: {path}")
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from rgro_bench.models import load_model, parse_options
+    from rgro_bench.runner import evaluate
+    from rgro_bench.tasks import get_task
+
+    options = parse_options(args.model_args)
+    generation = {"max_new_tokens": args.max_new_tokens, "temperature": args.temperature, "top_p": args.top_p}
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
+    model = None
+    try:
+        for task_name in args.task:
+            task = get_task(task_name, data_path=args.data_dir)
+            if model is None or model.kind == "baseline":  # baselines fit per task (TF-IDF retrieval)
+                model = load_model(args.model, task=task, options=options)
+            evaluation = evaluate(model, task, split=args.split, metrics=metrics, output_dir=args.output_dir,
+                                  generation=generation, limit=args.limit, seed=args.seed)
+            print_summary(evaluation.result, evaluation.results_path)
+    finally:
+        if model is not None:
+            model.close()
+    return 0
