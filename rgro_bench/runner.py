@@ -47,8 +47,13 @@ def fewshot_pool(task: Task) -> list:
 
 def generation_args(task: Task, seed: int, overrides: dict | None = None) -> GenerationArgs:
     g = task.spec.generation
-    values = {"max_new_tokens": g.max_new_tokens, "temperature": g.temperature, "top_p": g.top_p,
-              "seed": seed, "stop": tuple(g.stop)}
+    values = {
+        "max_new_tokens": g.max_new_tokens,
+        "temperature": g.temperature,
+        "top_p": g.top_p,
+        "seed": seed,
+        "stop": tuple(g.stop),
+    }
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     return GenerationArgs(**values)
 
@@ -92,8 +97,14 @@ def evaluate(
         run_id=uuid.uuid4().hex,
         created_at=datetime.now(timezone.utc),
         model=ModelInfo(spec=model.spec, name=model.name, kind=model.kind, identity=model.identity()),
-        task=TaskInfo(id=task.id, version=task.version, data_hash=task.data_hash, split=split,
-                      n_samples=len(studies), primary_metric=task.spec.primary_metric),
+        task=TaskInfo(
+            id=task.id,
+            version=task.version,
+            data_hash=task.data_hash,
+            split=split,
+            n_samples=len(studies),
+            primary_metric=task.spec.primary_metric,
+        ),
         metrics=scored.aggregates,
         generation=args.as_dict(),
         seed=seed,
@@ -110,8 +121,11 @@ def evaluate(
 
 def samples_frame(scored: ScoredRun) -> pd.DataFrame:
     base = pd.DataFrame(
-        {"id": [s.id for s in scored.samples], "prediction": [s.prediction for s in scored.samples],
-         "reference": [s.reference for s in scored.samples]}
+        {
+            "id": [s.id for s in scored.samples],
+            "prediction": [s.prediction for s in scored.samples],
+            "reference": [s.reference for s in scored.samples],
+        }
     )
     return pd.concat([base, scored.per_sample.reset_index(drop=True)], axis=1)
 
@@ -122,7 +136,10 @@ def sample_records(scored: ScoredRun) -> list[SampleRecord]:
     for i, sample in enumerate(scored.samples):
         records.append(
             SampleRecord(
-                id=sample.id, findings=sample.findings, reference=sample.reference, prediction=sample.prediction,
+                id=sample.id,
+                findings=sample.findings,
+                reference=sample.reference,
+                prediction=sample.prediction,
                 scores={k: (None if v != v else float(v)) for k, v in scores[i].items()},
                 explanations={name: values[i] for name, values in scored.explanations.items() if values[i] is not None},
             )

@@ -29,9 +29,17 @@ def list_tasks(args: argparse.Namespace) -> int:
             status = "ready"
         except RgroError as exc:
             sizes, status = {}, f"data missing: {exc}"
-        rows.append({"id": name, "version": task.version, "eval_split": task.spec.split.eval_split,
-                     "primary_metric": task.spec.primary_metric, "splits": sizes, "status": status,
-                     "credentialed": task.spec.data.credentialed})
+        rows.append(
+            {
+                "id": name,
+                "version": task.version,
+                "eval_split": task.spec.split.eval_split,
+                "primary_metric": task.spec.primary_metric,
+                "splits": sizes,
+                "status": status,
+                "credentialed": task.spec.data.credentialed,
+            }
+        )
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -48,8 +56,10 @@ def list_metrics(args: argparse.Namespace) -> int:
 
     from rgro_bench.metrics import METRICS
 
-    rows = [{"name": name, "version": cls.version, "columns": list(cls.columns), "description": cls.description}
-            for name, cls in METRICS.items()]
+    rows = [
+        {"name": name, "version": cls.version, "columns": list(cls.columns), "description": cls.description}
+        for name, cls in METRICS.items()
+    ]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0

@@ -10,8 +10,11 @@ from rgro_bench.results.schema import RunResult
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     run = subparsers.add_parser("run", help="generate impressions with a model and score them")
-    run.add_argument("--model", required=True, help="model spec, e.g. baseline:lead-2, hf:PATH_OR_ID, vllm:PATH_OR_ID, "
-                     "openai:BASE_URL#MODEL")
+    run.add_argument(
+        "--model",
+        required=True,
+        help="model spec, e.g. baseline:lead-2, hf:PATH_OR_ID, vllm:PATH_OR_ID, openai:BASE_URL#MODEL",
+    )
     run.add_argument("--model-args", default="", help="backend options as key=value,key=value (e.g. dtype=bfloat16)")
     run.add_argument("--task", action="append", required=True, help="task id or task YAML path; repeat for several")
     run.add_argument("--split", default=None, help="split to evaluate (default: the task's evaluation split)")
@@ -35,8 +38,10 @@ def format_metric(name: str, result: RunResult) -> str:
 
 
 def print_summary(result: RunResult, path: Path | None) -> None:
-    print(f"{result.model.spec} on {result.task.id}/{result.task.split} (n={result.task.n_samples}, "
-          f"task v{result.task.version}, data {result.task.data_hash[:12]})")
+    print(
+        f"{result.model.spec} on {result.task.id}/{result.task.split} (n={result.task.n_samples}, "
+        f"task v{result.task.version}, data {result.task.data_hash[:12]})"
+    )
     for name in result.metrics:
         print("  " + format_metric(name, result))
     if path is not None:
@@ -57,8 +62,16 @@ def run_command(args: argparse.Namespace) -> int:
             task = get_task(task_name, data_path=args.data_dir)
             if model is None or model.kind == "baseline":  # baselines fit per task (TF-IDF retrieval)
                 model = load_model(args.model, task=task, options=options)
-            evaluation = evaluate(model, task, split=args.split, metrics=metrics, output_dir=args.output_dir,
-                                  generation=generation, limit=args.limit, seed=args.seed)
+            evaluation = evaluate(
+                model,
+                task,
+                split=args.split,
+                metrics=metrics,
+                output_dir=args.output_dir,
+                generation=generation,
+                limit=args.limit,
+                seed=args.seed,
+            )
             print_summary(evaluation.result, evaluation.results_path)
     finally:
         if model is not None:

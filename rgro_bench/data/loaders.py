@@ -46,8 +46,7 @@ def read_text(path: Path) -> str:
         line = raw.count(b"\n", 0, exc.start) + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise DataError(
-            f"{path}: line {line}, column {column}: byte 0x{raw[exc.start]:02x} is not valid UTF-8; "
-            "expected UTF-8 text"
+            f"{path}: line {line}, column {column}: byte 0x{raw[exc.start]:02x} is not valid UTF-8; expected UTF-8 text"
         ) from None
 
 
@@ -72,7 +71,9 @@ def iter_rows(path: Path, fmt: str | None = None) -> Iterator[tuple[int, dict[st
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise DataError(f"{path}: line {number}: invalid JSON ({exc.msg}); expected one object per line") from None
+                raise DataError(
+                    f"{path}: line {number}: invalid JSON ({exc.msg}); expected one object per line"
+                ) from None
             if not isinstance(row, dict):
                 raise DataError(f"{path}: line {number}: expected a JSON object, got {type(row).__name__}")
             yield number, row
@@ -84,7 +85,9 @@ def iter_rows(path: Path, fmt: str | None = None) -> Iterator[tuple[int, dict[st
         if isinstance(data, dict) and isinstance(data.get("data"), list):
             data = data["data"]
         if not isinstance(data, list):
-            raise DataError(f"{path}: expected a JSON array of objects (or {{\"data\": [...]}}), got {type(data).__name__}")
+            raise DataError(
+                f'{path}: expected a JSON array of objects (or {{"data": [...]}}), got {type(data).__name__}'
+            )
         for number, row in enumerate(data, start=1):
             if not isinstance(row, dict):
                 raise DataError(f"{path}: row {number}: expected a JSON object, got {type(row).__name__}")
@@ -104,8 +107,7 @@ def _iter_parquet(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises many types for a bad file
         raise DataError(f"{path}: cannot read parquet ({type(exc).__name__}: {exc})".splitlines()[0]) from None
-    for number, row in enumerate(frame.to_dict(orient="records"), start=1):
-        yield number, row
+    yield from enumerate(frame.to_dict(orient="records"), start=1)
 
 
 def _field(row: dict[str, Any], column: str) -> str:
@@ -149,7 +151,9 @@ def load_records(
         if not study_id:
             raise DataError(f"{path}: row {number}: empty {id_column!r}; every row needs an id")
         findings = clean_text(_field(row, findings_column))
-        impression = clean_text(_field(row, impression_column)) if impression_column and impression_column in row else None
+        impression = (
+            clean_text(_field(row, impression_column)) if impression_column and impression_column in row else None
+        )
         if not findings or (require_impression and not impression):
             if drop_incomplete:
                 continue

@@ -54,8 +54,12 @@ def score_samples(
                 interval = None
             elif column in output.aggregators:
                 interval = bootstrap_interval(
-                    lambda idx, c=column: output.aggregate(c, idx), None, n,
-                    resamples=resamples, confidence=confidence, seed=seed,
+                    lambda idx, c=column, o=output: o.aggregate(c, idx),
+                    None,
+                    n,
+                    resamples=resamples,
+                    confidence=confidence,
+                    seed=seed,
                 )
             else:
                 interval = bootstrap_interval(None, values, n, resamples=resamples, confidence=confidence, seed=seed)

@@ -38,10 +38,12 @@ def load_radsum(folder: Path, spec: TaskSpec) -> dict[str, list[Study]]:
         for number, (f, i) in enumerate(zip(findings, impressions, strict=True), start=1):
             if not f.strip():
                 raise DataError(f"{findings_path}: line {number}: empty findings; expected report text")
-            studies.append(Study(id=f"{name}-{number}", findings=clean_text(f), impression=clean_text(i) if i else None))
+            studies.append(
+                Study(id=f"{name}-{number}", findings=clean_text(f), impression=clean_text(i) if i else None)
+            )
         splits[name] = studies
     if spec.split.eval_split not in splits:
-        expected = RADSUM_SPLITS[spec.split.eval_split] if spec.split.eval_split in RADSUM_SPLITS else spec.split.eval_split
+        expected = RADSUM_SPLITS.get(spec.split.eval_split, spec.split.eval_split)
         raise DataError(
             f"{folder}: no {expected}.findings.tok; expected the RadSum23 files of task {spec.id!r}. "
             f"{spec.data.how_to_get or ''}".strip()

@@ -13,8 +13,9 @@ class _Strict(BaseModel):
 
 class DataSpec(_Strict):
     format: Literal["csv", "json", "jsonl", "parquet", "radsum"] | None = Field(
-        None, description="File format; inferred from the extension when omitted. 'radsum' is the BioNLP "
-        "2023 RadSum23 layout: line-aligned <split>.findings.tok / <split>.impression.tok files in a folder."
+        None,
+        description="File format; inferred from the extension when omitted. 'radsum' is the BioNLP "
+        "2023 RadSum23 layout: line-aligned <split>.findings.tok / <split>.impression.tok files in a folder.",
     )
     path: str | None = Field(None, description="Data file (or folder for 'radsum'), relative to the YAML file.")
     env_var: str | None = Field(None, description="Environment variable that may hold the path instead.")
@@ -47,8 +48,14 @@ class SplitSpec(_Strict):
         return self
 
 
+DEFAULT_TEMPLATE = (
+    "Summarize the FINDINGS of this radiology report into its IMPRESSION.\nFINDINGS: {{ findings }}\nIMPRESSION:"
+)
+DEFAULT_METRICS = ["rouge", "bleu", "length"]
+
+
 class PromptSpec(_Strict):
-    template: str = Field(description="Jinja2 template of the user turn; variables: findings, study.")
+    template: str = Field(DEFAULT_TEMPLATE, description="Jinja2 template of the user turn; variables: findings, study.")
     system: str | None = Field(None, description="System prompt for chat models.")
     fewshot: int = Field(0, ge=0, description="Number of solved examples put before the study.")
     fewshot_source: str | None = Field(
@@ -66,15 +73,16 @@ class GenerationSpec(_Strict):
 class TaskSpec(_Strict):
     id: str
     version: str
-    description: str
+    description: str = ""
     data: DataSpec
     split: SplitSpec = Field(default_factory=SplitSpec)
-    prompt: PromptSpec
+    prompt: PromptSpec = Field(default_factory=PromptSpec)
     generation: GenerationSpec = Field(default_factory=GenerationSpec)
-    metrics: list[str]
-    primary_metric: str
+    metrics: list[str] = Field(default_factory=lambda: list(DEFAULT_METRICS))
+    primary_metric: str = "rougeL"
     train_source: str | None = Field(
-        None, description="'<task>:<split>' that trainable baselines (TF-IDF retrieval) fit on; default: own train split."
+        None,
+        description="'<task>:<split>' that trainable baselines (TF-IDF retrieval) fit on; default: own train split.",
     )
     overlaps: dict[str, str] = Field(
         default_factory=dict, description="Task id -> file listing the ids this task shares with it."

@@ -1,0 +1,75 @@
+import pytest
+
+from rgro_bench.data import clean_text
+from rgro_bench.errors import DataError, UnknownNameError
+from rgro_bench.tasks import build_prompts, get_task, task_names
+from rgro_bench.tasks.overlap import read_overlap, render_overlap
+
+
+def test_registry_lists_the_shipped_tasks():
+    assert {"iu-xray", "mediqa2021-indiana", "mimic-cxr-rrs", "mimic-iii-rrs"} <= set(task_names())
+
+
+def test_unknown_task_suggests_the_closest_name():
+    with pytest.raises(UnknownNameError, match="Did you mean 'iu-xray'"):
+        get_task("iu_xray")
+
+
+def test_iu_xray_has_the_3331_complete_reports_and_a_stable_hash():
+    task = get_task("iu-xray")
+    assert len(task.all_studies()) == 3331
+    assert task.data_hash == get_task("iu-xray").data_hash
+    assert len(task.data_hash) == 64
+
+
+def test_mediqa_is_evaluation_only_with_2000_pairs():
+    assert get_task("mediqa2021-indiana").split_sizes() == {"test": 2000}
+
+
+def test_recorded_overlap_is_what_the_data_says():
+    mediqa, iu = get_task("mediqa2021-indiana"), get_task("iu-xray")
+    assert len(read_overlap(mediqa, "iu-xray")) == 1947
+    assert (mediqa.yaml_path.parent / "mediqa2021-indiana.overlap.txt").read_text() == render_overlap(mediqa, iu)
+
+
+def test_cleaning_maps_both_anonymisation_styles_to_one_token():
+    assert clean_text("Normal chest x-XXXX.  Seen  on XXXX XXXX") == "Normal chest x-[ANON]. Seen on [ANON] [ANON]"
+    assert clean_text("Chest radiographs from ____.\n") == "Chest radiographs from [ANON]."
+    assert not any("XXXX" in s.findings for s in get_task("iu-xray").all_studies())
+    assert not any("____" in s.findings for s in get_task("mediqa2021-indiana").all_studies())
+
+
+def test_shipped_file_is_verified_against_its_hash(tmp_path):
+    task = get_task("iu-xray")
+    copy = tmp_path / "indiana_reports.csv"
+    copy.write_bytes(task.data_path().read_bytes().replace(b"Borderline cardiomegaly", b"Borderline", 1))
+    with pytest.raises(DataError, match="differs from the task's"):
+        get_task("iu-xray", data_path=copy).load()
+
+
+def test_prompt_renders_findings_and_fewshot_is_deterministic():
+    task = get_task("iu-xray")
+    studies = task.studies()[:3]
+    prompts = build_prompts(task.spec.prompt, studies, [], seed=0)
+    assert studies[0].findings in prompts[0].text
+    assert prompts[0].messages[-1]["role"] == "user" and prompts[0].messages[0]["role"] == "system"
+    spec = task.spec.prompt.model_copy(update={"fewshot": 2})
+    a = build_prompts(spec, studies, task.studies("train"), seed=1)
+    b = build_prompts(spec, studies, task.studies("train"), seed=1)
+    assert a == b and len(a[0].messages) == 1 + 2 * 2 + 1
+
+
+def test_radsum_layout_loads_line_aligned_files(tmp_path, monkeypatch):
+    (tmp_path / "test.findings.tok").write_text("Small left effusion .\nNo acute findings .\n")
+    (tmp_path / "test.impression.tok").write_text("Left effusion .\nNormal .\n")
+    monkeypatch.setenv("RGRO_MIMIC_CXR_DIR", str(tmp_path))
+    task = get_task("mimic-cxr-rrs")
+    studies = task.studies()
+    assert [s.id for s in studies] == ["test-1", "test-2"] and studies[0].impression == "Left effusion ."
+
+
+def test_radsum_misaligned_files_are_refused(tmp_path):
+    (tmp_path / "test.findings.tok").write_text("a\nb\n")
+    (tmp_path / "test.impression.tok").write_text("a\n")
+    with pytest.raises(DataError, match="1 lines but test.findings.tok has 2"):
+        get_task("mimic-iii-rrs", data_path=tmp_path).load()
