@@ -71,5 +71,5 @@ def test_radsum_layout_loads_line_aligned_files(tmp_path, monkeypatch):
 def test_radsum_misaligned_files_are_refused(tmp_path):
     (tmp_path / "test.findings.tok").write_text("a\nb\n")
     (tmp_path / "test.impression.tok").write_text("a\n")
-    with pytest.raises(DataError, match="1 lines but test.findings.tok has 2"):
+    with pytest.raises(DataError, match=r"1 lines but test\.findings\.tok has 2"):
         get_task("mimic-iii-rrs", data_path=tmp_path).load()
