@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 import uuid
@@ -33,6 +34,13 @@ class Evaluation:
 
 def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:120] or "model"
+
+
+def run_folder_name(model: Model) -> str:
+    """Readable and unique: baselines by spec; path-like specs by kind, name and a short hash of the spec."""
+    if model.kind == "baseline":
+        return slug(model.spec)
+    return f"{slug(model.kind + '_' + model.name)}-{hashlib.sha1(model.spec.encode()).hexdigest()[:8]}"
 
 
 def fewshot_pool(task: Task) -> list:
@@ -68,17 +76,23 @@ def evaluate(
     model_args: dict[str, str] | None = None,
     generation: dict | None = None,
     limit: int | None = None,
+    ids: Sequence[str] | None = None,
     seed: int = 0,
     resamples: int = DEFAULT_RESAMPLES,
     confidence: float = DEFAULT_CONFIDENCE,
 ) -> Evaluation:
     """Run ``model`` on ``task`` and score it. Writes ``results.json`` and ``samples.jsonl`` under
-    ``output_dir/<task>/<model>/`` unless ``output_dir`` is None."""
+    ``output_dir/<task>/<model>/`` unless ``output_dir`` is None. ``ids`` restricts the split to those
+    studies (in split order); ``limit`` then keeps the first N."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     task = get_task(task) if isinstance(task, str) else task
     split = split or task.spec.split.eval_split
-    studies = task.studies(split)[:limit] if limit else task.studies(split)
+    studies = task.studies(split)
+    if ids is not None:
+        wanted = set(ids)
+        studies = [s for s in studies if s.id in wanted]
+    studies = studies[:limit] if limit else studies
     model = load_model(model, task=task, options=model_args) if isinstance(model, str) else model
     prompts = build_prompts(task.spec.prompt, studies, fewshot_pool(task), seed=seed)
     args = generation_args(task, seed, generation)
@@ -115,7 +129,7 @@ def evaluate(
     )
     evaluation = Evaluation(result=result, samples=samples_frame(scored))
     if output_dir is not None:
-        write_evaluation(evaluation, scored, Path(output_dir) / task.id / slug(model.spec))
+        write_evaluation(evaluation, scored, Path(output_dir) / task.id / run_folder_name(model))
     return evaluation
 
 

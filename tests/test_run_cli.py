@@ -37,3 +37,40 @@ def test_same_seed_gives_identical_results(tmp_path):
     a = rgro_bench.evaluate("baseline:tfidf-nn", "iu-xray", output_dir=None, seed=3)
     b = rgro_bench.evaluate("baseline:tfidf-nn", "iu-xray", output_dir=None, seed=3)
     assert a.result.metrics == b.result.metrics
+
+
+def test_score_a_predictions_file_without_a_model(tmp_path, capsys):
+    studies = get_task("iu-xray").studies("test")
+    predictions = tmp_path / "preds.jsonl"
+    predictions.write_text("".join(json.dumps({"id": s.id, "prediction": s.impression}) + "\n" for s in studies))
+    code = main(["score", "--task", "iu-xray", "--predictions", str(predictions), "--output-dir", str(tmp_path / "o")])
+    assert code == 0
+    (results,) = (tmp_path / "o" / "iu-xray").glob("predictions_preds-*/results.json")
+    result = RunResult.model_validate_json(results.read_text())
+    assert result.metrics["rougeL"].value == 1.0 and result.task.n_samples == 666
+
+
+def test_score_refuses_missing_and_foreign_ids(tmp_path, capsys):
+    studies = get_task("iu-xray").studies("test")
+    predictions = tmp_path / "preds.jsonl"
+    predictions.write_text("".join(json.dumps({"id": s.id, "prediction": "x"}) + "\n" for s in studies[1:]))
+    assert main(["score", "--task", "iu-xray", "--predictions", str(predictions)]) == 2
+    assert "no prediction for 1 of 666 ids" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "score",
+                "--task",
+                "iu-xray",
+                "--predictions",
+                str(predictions),
+                "--allow-partial",
+                "--output-dir",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 0
+    )
+    predictions.write_text(json.dumps({"id": "not-an-id", "prediction": "x"}) + "\n")
+    assert main(["score", "--task", "iu-xray", "--predictions", str(predictions)]) == 2
+    assert "not in the evaluated split" in capsys.readouterr().err

@@ -41,4 +41,5 @@ def load_model(spec: str, task=None, options: dict[str, str] | None = None) -> M
 
 def _ensure_backends() -> None:
     # Importing the modules registers their kinds; heavy libraries load lazily inside them.
-    import rgro_bench.models.baselines  # noqa: F401
+    import rgro_bench.models.baselines
+    import rgro_bench.models.predictions  # noqa: F401
