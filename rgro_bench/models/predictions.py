@@ -61,14 +61,14 @@ class PredictionsFile(Model):
         wanted = {r.study.id for r in requests}
         missing = [r.study.id for r in requests if r.study.id not in self.predictions]
         extra = sorted(set(self.predictions) - wanted)
+        if extra:
+            raise DataError(
+                f"{self.path}: {len(extra)} ids are not in the evaluated split (first: {', '.join(extra[:3])})"
+            )
         if missing and not self.allow_partial:
             raise DataError(
                 f"{self.path}: no prediction for {len(missing)} of {len(requests)} ids of the split "
                 f"(first: {', '.join(missing[:3])}); expected one line per id"
-            )
-        if extra:
-            raise DataError(
-                f"{self.path}: {len(extra)} ids are not in the evaluated split (first: {', '.join(extra[:3])})"
             )
         return [self.predictions.get(r.study.id, "") for r in requests]
 
