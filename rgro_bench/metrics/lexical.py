@@ -49,8 +49,12 @@ class Bleu(Metric):
     description = "BLEU-4 (sacrebleu, 13a tokenisation), corpus-level; per-sample values are sentence BLEU."
 
     def __init__(self) -> None:
+        import logging
+
         from sacrebleu.metrics import BLEU
 
+        # sacrebleu warns that copied findings "look tokenised"; the texts are what they are
+        logging.getLogger("sacrebleu").setLevel(logging.ERROR)
         self._corpus = BLEU()
         self._sentence = BLEU(effective_order=True)
 
