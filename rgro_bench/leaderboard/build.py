@@ -1,0 +1,237 @@
+"""Regenerate every table, page and plot from ``submissions/``, ``cache/`` and ``reported.yaml``.
+
+Cache entries are recomputed from the stored predictions when missing, when the task's metric list or
+a metric's version changed, or when the task data changed; the entry's numbers are updated with them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+from pydantic import ValidationError
+from tqdm import tqdm
+
+from rgro_bench.errors import ConfigError, RgroError
+from rgro_bench.leaderboard.contamination import Contamination, contamination
+from rgro_bench.leaderboard.schema import Entry, ReportedFile, ReportedRow
+from rgro_bench.leaderboard.significance import Verdict, significance_groups
+from rgro_bench.leaderboard.store import Layout, entries, read_cache, read_predictions_jsonl, write_cache
+from rgro_bench.leaderboard.submission import check_predictions, eval_ids, pydantic_errors
+from rgro_bench.metrics import METRICS
+from rgro_bench.results.io import write_json
+from rgro_bench.results.schema import MetricValue
+from rgro_bench.tasks import Task, get_task
+
+REPORTED = "reported, not reproduced"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    metric: str
+    higher_is_better: bool | None
+    percent: bool
+
+
+@dataclass
+class Row:
+    model: str
+    source: str  # "recomputed", "self-computed (credentialed data)" or REPORTED
+    metrics: dict[str, MetricValue]
+    slug: str | None = None
+    url: str | None = None
+    n: int | None = None
+    contamination: Contamination = field(default_factory=Contamination)
+    verdict: Verdict | None = None
+    rank: int | None = None
+    note: str | None = None
+
+
+@dataclass
+class Table:
+    task: Task
+    columns: list[Column]
+    rows: list[Row]
+
+    @property
+    def primary(self) -> Column:
+        wanted = self.task.spec.primary_metric
+        return next((c for c in self.columns if c.name == wanted), self.columns[0])
+
+
+@dataclass
+class BuildReport:
+    tables: list[Table]
+    warnings: list[str]
+
+
+def task_columns(task: Task) -> list[Column]:
+    columns = []
+    for name in task.spec.metrics:
+        metric = METRICS.get(name)
+        columns += [Column(c, name, hib, metric.percent) for c, hib in metric.columns.items()]
+    return columns
+
+
+def refresh_entry(layout: Layout, entry: Entry, warnings: list[str], seed: int) -> Entry:
+    """Re-score the entry's public tasks whose cache is missing or stale; returns the updated entry."""
+    from rgro_bench.leaderboard.submit import metric_versions, recomputed_entry, score_task
+
+    changed = False
+    for task_id, task_entry in list(entry.tasks.items()):
+        if task_entry.source != "recomputed":
+            continue
+        try:
+            task = get_task(task_id)
+        except RgroError as exc:
+            warnings.append(f"{entry.slug}: {task_id} skipped ({exc})")
+            continue
+        current = metric_versions(task.spec.metrics)
+        fresh = (
+            task_entry.metric_versions == current
+            and task_entry.data_hash == task.data_hash
+            and layout.cache_path(task_id, entry.slug).is_file()
+        )
+        if fresh:
+            continue
+        stored = layout.entry_dir(entry.slug) / "predictions" / f"{task_id}.jsonl"
+        if not stored.is_file():
+            warnings.append(f"{stored}: missing; cannot recompute {entry.slug} on {task_id}")
+            continue
+        ids, split = eval_ids(task)
+        rows = [(f"id {i!r}", {"id": i, "prediction": p}) for i, p in read_predictions_jsonl(stored).items()]
+        checked, problems = check_predictions(str(stored), rows, ids, split)
+        if problems:  # the task data changed under the entry: it no longer covers the split
+            warnings.append(f"{entry.slug}: dropped from {task_id}: {problems[0]}")
+            del entry.tasks[task_id]
+            changed = True
+            continue
+        scored = score_task(task, checked, seed=seed)
+        write_cache(layout, task_id, entry.slug, scored.per_sample)
+        entry.tasks[task_id] = recomputed_entry(task, checked, scored)
+        changed = True
+    if changed:
+        write_json(layout.entry_dir(entry.slug) / "entry.json", entry)
+    return entry
+
+
+def load_reported(layout: Layout) -> list[ReportedRow]:
+    if not layout.reported.is_file():
+        return []
+    try:
+        raw = yaml.safe_load(layout.reported.read_text(encoding="utf-8")) or {}
+        return ReportedFile.model_validate(raw).reported
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{layout.reported}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
+    except ValidationError as exc:
+        raise ConfigError(pydantic_errors(str(layout.reported), exc)[0]) from None
+
+
+def reported_row(item: ReportedRow, columns: list[Column]) -> Row:
+    by_name = {c.name: c for c in columns}
+    metrics = {}
+    for name, shown in item.metrics.items():
+        column = by_name.get(name)
+        if column is None:
+            continue
+        value = shown / 100.0 if column.percent else shown
+        metrics[name] = MetricValue(
+            value=value,
+            n=0,
+            metric=column.metric,
+            version="reported",
+            higher_is_better=column.higher_is_better,
+            percent=column.percent,
+        )
+    return Row(
+        model=item.model, source=REPORTED, metrics=metrics, url=item.url, note=f"{item.note} Source: {item.source}"
+    )
+
+
+def _sort_key(row: Row, primary: Column) -> tuple[int, float]:
+    value = row.metrics.get(primary.name)
+    if value is None or value.value is None:
+        return (1, 0.0)
+    return (0, -value.value if primary.higher_is_better is not False else value.value)
+
+
+def assign_groups(layout: Layout, table: Table, seed: int) -> None:
+    primary = table.primary
+    ids, _ = eval_ids(table.task)
+    scores = {}
+    for row in table.rows:
+        cached = read_cache(layout, table.task.id, row.slug) if row.source == "recomputed" and row.slug else None
+        if cached is not None and primary.name in cached.columns:
+            scores[row.slug] = cached[primary.name].reindex(ids).to_numpy(dtype=float)
+    verdicts = significance_groups(scores, primary.higher_is_better is not False, seed=seed) if scores else {}
+    for row in table.rows:
+        row.verdict = verdicts.get(row.slug or "")
+
+
+def task_table(layout: Layout, task: Task, task_entries: list[Entry], reported: list[ReportedRow], seed: int) -> Table:
+    columns = task_columns(task)
+    table = Table(task=task, columns=columns, rows=[])
+    for entry in task_entries:
+        te = entry.tasks[task.id]
+        table.rows.append(
+            Row(
+                model=entry.card.name,
+                source=te.source,
+                metrics=te.metrics,
+                slug=entry.slug,
+                url=entry.card.url,
+                n=te.n,
+                contamination=contamination(entry.card, task, te.n),
+            )
+        )
+    if any(r.source == "recomputed" for r in table.rows):
+        assign_groups(layout, table, seed)
+    table.rows.sort(key=lambda r: (_sort_key(r, table.primary), r.model))
+    for rank, row in enumerate(table.rows, start=1):
+        row.rank = rank
+    extra = [reported_row(item, columns) for item in reported if item.task == task.id]
+    table.rows += sorted(extra, key=lambda r: _sort_key(r, table.primary))
+    return table
+
+
+def build_tables(layout: Layout, seed: int = 0) -> BuildReport:
+    warnings: list[str] = []
+    accepted = [refresh_entry(layout, e, warnings, seed) for e in tqdm(entries(layout), desc="entries", leave=False)]
+    reported = load_reported(layout)
+    task_ids = sorted({t for e in accepted for t in e.tasks} | {r.task for r in reported})
+    tables = []
+    for task_id in task_ids:
+        try:
+            task = get_task(task_id)
+        except RgroError as exc:
+            warnings.append(f"{task_id}: skipped ({exc})")
+            continue
+        with_task = [e for e in accepted if task_id in e.tasks]
+        tables.append(task_table(layout, task, with_task, reported, seed))
+    return BuildReport(tables=tables, warnings=warnings)
+
+
+def build_locked(layout: Layout, seed: int = 0) -> BuildReport:
+    """Rebuild every output; the caller holds ``layout.lock()``."""
+    from rgro_bench.leaderboard.plots import write_plot
+    from rgro_bench.leaderboard.render import write_index, write_task_files
+
+    report = build_tables(layout, seed)
+    for table in report.tables:
+        write_task_files(layout, table)
+        write_plot(layout, table)
+    write_index(layout, report.tables)
+    return report
+
+
+def build_leaderboard(leaderboard_dir: str | Path, *, seed: int = 0) -> BuildReport:
+    """``rgro-bench leaderboard build``: regenerate tables, page and plots under the folder's lock."""
+    layout = Layout(Path(leaderboard_dir))
+    with layout.lock():
+        return build_locked(layout, seed)
+
+
+def finite(values: list[float | None]) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=float)

@@ -1,0 +1,330 @@
+"""Reading and validating a submission: a folder or a .zip/.tar.gz holding ``model_card.yaml``,
+``predictions/<task>.jsonl`` and, for credentialed tasks only, ``scores/<task>.json``.
+
+Every problem found is collected as one line naming the file, line or field and what was expected, so a
+submitter sees all of them at once."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import tarfile
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from rgro_bench.errors import RgroError
+from rgro_bench.leaderboard.schema import CredentialedScores, ModelCard
+from rgro_bench.tasks import Task, get_task
+
+#: an impression is a few sentences; 4,000 characters is ten times the longest in IU X-ray
+PREDICTION_MAX_CHARS = 4_000
+#: a JSONL line longer than this is refused before it is parsed
+LINE_MAX_BYTES = 64 * 1024
+#: one predictions file (MIMIC-CXR's test split is the largest in view: a few thousand lines)
+FILE_MAX_BYTES = 64 * 1024 * 1024
+#: everything an archive may unpack to
+ARCHIVE_MAX_BYTES = 256 * 1024 * 1024
+#: after this many problems in one file the rest are counted, not listed
+MAX_ERRORS_PER_FILE = 20
+
+CARD_FILE = "model_card.yaml"
+
+
+class SubmissionError(RgroError):
+    """A submission was refused; ``errors`` holds one line per problem."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(errors))
+
+
+@dataclass
+class Submission:
+    card: ModelCard
+    card_sha256: str
+    predictions: dict[str, dict[str, str]] = field(default_factory=dict)  # task -> id -> text, split order
+    credentialed: dict[str, CredentialedScores] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def predictions_sha256(predictions: dict[str, str]) -> str:
+    """Hash of a task's predictions independent of line order and JSON spelling: sorted canonical lines."""
+    digest = hashlib.sha256()
+    for sample_id in sorted(predictions):
+        line = json.dumps({"id": sample_id, "prediction": predictions[sample_id]}, ensure_ascii=False, sort_keys=True)
+        digest.update(line.encode() + b"\n")
+    return digest.hexdigest()
+
+
+def pydantic_errors(where: str, exc: ValidationError) -> list[str]:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        lines.append(f"{where}: field {loc!r}: {err['msg']}")
+    return lines
+
+
+class _Problems:
+    """Collects the problems of one file, listing the first few and counting the rest."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.lines: list[str] = []
+        self.hidden = 0
+
+    def add(self, message: str) -> None:
+        if len(self.lines) < MAX_ERRORS_PER_FILE:
+            self.lines.append(f"{self.where}: {message}")
+        else:
+            self.hidden += 1
+
+    def result(self) -> list[str]:
+        more = [f"{self.where}: … and {self.hidden} more problems"] if self.hidden else []
+        return self.lines + more
+
+
+def check_predictions(
+    where: str, rows: Iterable[tuple[str, Any]], expected_ids: list[str], split: str
+) -> tuple[dict[str, str], list[str]]:
+    """Validate (location, parsed object) rows against the ids of the evaluated split.
+
+    Returns the predictions in split order and the problems found."""
+    problems = _Problems(where)
+    expected = set(expected_ids)
+    seen: dict[str, str] = {}
+    found: dict[str, str] = {}
+    for loc, obj in rows:
+        if not isinstance(obj, dict) or set(obj) != {"id", "prediction"}:
+            keys = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
+            problems.add(f"{loc}: expected an object with exactly the keys 'id' and 'prediction', got {keys}")
+            continue
+        sample_id, text = obj["id"], obj["prediction"]
+        if isinstance(sample_id, int) and not isinstance(sample_id, bool):
+            sample_id = str(sample_id)
+        if not isinstance(sample_id, str):
+            problems.add(f"{loc}: 'id' must be a string, got {type(sample_id).__name__}")
+            continue
+        shown = sample_id if len(sample_id) <= 40 else sample_id[:40] + "…"
+        if not isinstance(text, str):
+            problems.add(f"{loc}: 'prediction' for id {shown!r} must be a string, got {type(text).__name__}")
+        elif not text.strip():
+            problems.add(f"{loc}: 'prediction' for id {shown!r} is empty; expected the impression text")
+        elif len(text) > PREDICTION_MAX_CHARS:
+            problems.add(
+                f"{loc}: 'prediction' for id {shown!r} is {len(text):,} characters; expected at most "
+                f"{PREDICTION_MAX_CHARS:,}"
+            )
+        if sample_id in seen:
+            problems.add(f"{loc}: duplicate id {shown!r} (first at {seen[sample_id]}); expected each id once")
+            continue
+        seen[sample_id] = loc
+        if sample_id not in expected:
+            problems.add(f"{loc}: id {shown!r} is not in the task's {split!r} split")
+            continue
+        if isinstance(text, str):
+            found[sample_id] = text
+    missing = [i for i in expected_ids if i not in seen]
+    if missing:
+        example = ", ".join(repr(i) for i in missing[:5])
+        problems.add(
+            f"{len(missing)} of the {len(expected_ids)} ids of the {split!r} split have no prediction "
+            f"(e.g. {example}); expected one line per id"
+        )
+    errors = problems.result()
+    ordered = {} if errors else {i: found[i] for i in expected_ids}
+    return ordered, errors
+
+
+def jsonl_rows(where: str, data: bytes) -> tuple[list[tuple[str, Any]], list[str]]:
+    """Parse JSONL bytes into (\"line N\", object) rows; unparsable lines become problems."""
+    problems = _Problems(where)
+    rows: list[tuple[str, Any]] = []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        if len(raw) > LINE_MAX_BYTES:
+            problems.add(
+                f"line {number}: {len(raw):,} bytes; expected at most {LINE_MAX_BYTES:,} per line "
+                f"(a prediction holds at most {PREDICTION_MAX_CHARS:,} characters)"
+            )
+            continue
+        try:
+            rows.append((f"line {number}", json.loads(raw.decode("utf-8"))))
+        except UnicodeDecodeError:
+            problems.add(f"line {number}: not UTF-8; expected UTF-8 JSON")
+        except json.JSONDecodeError as exc:
+            problems.add(f"line {number}: invalid JSON ({exc.msg} at column {exc.colno}); expected one object per line")
+    return rows, problems.result()
+
+
+def eval_ids(task: Task) -> tuple[list[str], str]:
+    split = task.spec.split.eval_split
+    return [s.id for s in task.studies(split)], split
+
+
+def load_card(path: Path) -> tuple[ModelCard | None, str, list[str], list[str]]:
+    """The validated card, the sha256 of the file, its problems and its warnings."""
+    where = path.name
+    if not path.is_file():
+        return None, "", [f"{where}: missing; expected a YAML model card at the top of the submission"], []
+    data = path.read_bytes()
+    try:
+        raw = yaml.safe_load(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, "", [f"{where}: not UTF-8 text; expected a YAML model card"], []
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"line {mark.line + 1}: " if mark else ""
+        return None, "", [f"{where}: {line}invalid YAML ({getattr(exc, 'problem', None) or 'unparsable'})"], []
+    if not isinstance(raw, dict):
+        return None, "", [f"{where}: expected a mapping of card fields, got {type(raw).__name__}"], []
+    warnings = []
+    if "scores" in raw:
+        raw = {k: v for k, v in raw.items() if k != "scores"}
+        warnings.append(f"{where}: 'scores' dropped; the leaderboard recomputes every number from the predictions")
+    try:
+        card = ModelCard.model_validate(raw)
+    except ValidationError as exc:
+        return None, "", pydantic_errors(where, exc), warnings
+    return card, hashlib.sha256(data).hexdigest(), [], warnings
+
+
+def check_credentialed_scores(path: Path, task: Task) -> tuple[CredentialedScores | None, list[str]]:
+    where = f"scores/{path.name}"
+    try:
+        scores = CredentialedScores.model_validate_json(path.read_bytes())
+    except ValidationError as exc:
+        return None, pydantic_errors(where, exc)
+    errors = []
+    if scores.task != task.id:
+        errors.append(f"{where}: field 'task' is {scores.task!r}; expected {task.id!r} (the file's name)")
+    if scores.task_version != task.version:
+        errors.append(f"{where}: task_version {scores.task_version!r}; expected {task.version!r}, rescore locally")
+    missing = [m for m in task.spec.metrics if m not in scores.metric_versions]
+    if missing:
+        errors.append(f"{where}: no scores for metrics {missing}; expected every metric the task lists")
+    return (None if errors else scores), errors
+
+
+def read_submission(folder: Path) -> Submission:
+    """Validate an unpacked submission folder; raises ``SubmissionError`` listing every problem."""
+    errors: list[str] = []
+    card, card_sha, card_errors, warnings = load_card(folder / CARD_FILE)
+    errors += card_errors
+    submission = Submission(card=card, card_sha256=card_sha, warnings=warnings)  # type: ignore[arg-type]
+
+    prediction_files = sorted((folder / "predictions").glob("*")) if (folder / "predictions").is_dir() else []
+    for path in prediction_files:
+        where = f"predictions/{path.name}"
+        if path.suffix != ".jsonl" or not path.is_file():
+            errors.append(f"{where}: unexpected file; expected predictions/<task-id>.jsonl")
+            continue
+        task = _task_or_error(path.stem, where, errors)
+        if task is None:
+            continue
+        if task.spec.data.credentialed:
+            errors.append(
+                f"{where}: predictions on credentialed task {task.id!r} must not be submitted; remove the file and "
+                f"include scores/{task.id}.json made with `rgro-bench leaderboard score-local` instead"
+            )
+            continue
+        if path.stat().st_size > FILE_MAX_BYTES:
+            errors.append(f"{where}: {path.stat().st_size:,} bytes; expected at most {FILE_MAX_BYTES:,}")
+            continue
+        rows, problems = jsonl_rows(where, path.read_bytes())
+        ids, split = eval_ids(task)
+        predictions, more = check_predictions(where, rows, ids, split)
+        errors += problems + more
+        submission.predictions[task.id] = predictions
+
+    score_files = sorted((folder / "scores").glob("*")) if (folder / "scores").is_dir() else []
+    for path in score_files:
+        where = f"scores/{path.name}"
+        task = _task_or_error(path.stem, where, errors) if path.suffix == ".json" else None
+        if task is None:
+            if path.suffix != ".json":
+                errors.append(f"{where}: unexpected file; expected scores/<credentialed-task-id>.json")
+            continue
+        if not task.spec.data.credentialed:
+            submission.warnings.append(f"{where}: ignored; scores on public task {task.id!r} are recomputed")
+            continue
+        scores, more = check_credentialed_scores(path, task)
+        errors += more
+        if scores is not None:
+            submission.credentialed[task.id] = scores
+
+    if not prediction_files and not score_files:
+        errors.append(
+            f"{folder.name}: no predictions/<task-id>.jsonl and no scores/<task-id>.json; expected at least one"
+        )
+    if errors:
+        raise SubmissionError(errors)
+    return submission
+
+
+def _task_or_error(task_id: str, where: str, errors: list[str]) -> Task | None:
+    try:
+        return get_task(task_id)
+    except RgroError as exc:
+        errors.append(f"{where}: {exc}")
+        return None
+
+
+def _safe_member(name: str) -> bool:
+    parts = PurePosixPath(name).parts
+    return bool(parts) and not name.startswith(("/", "\\")) and ".." not in parts and ":" not in parts[0]
+
+
+def _extract(archive: Path, target: Path) -> None:
+    where = archive.name
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as zf:
+            infos = zf.infolist()
+            if sum(i.file_size for i in infos) > ARCHIVE_MAX_BYTES:
+                raise SubmissionError([f"{where}: unpacks to more than {ARCHIVE_MAX_BYTES:,} bytes"])
+            bad = [i.filename for i in infos if not _safe_member(i.filename)]
+            if bad:
+                raise SubmissionError([f"{where}: member {bad[0]!r} escapes the archive; expected relative paths"])
+            zf.extractall(target)
+        return
+    try:
+        with tarfile.open(archive) as tf:
+            members = tf.getmembers()
+            if sum(m.size for m in members) > ARCHIVE_MAX_BYTES:
+                raise SubmissionError([f"{where}: unpacks to more than {ARCHIVE_MAX_BYTES:,} bytes"])
+            try:
+                tf.extractall(target, filter="data")  # refuses absolute paths, '..', links out, devices
+            except tarfile.FilterError as exc:
+                raise SubmissionError([f"{where}: {exc}; expected plain files with relative paths"]) from None
+    except tarfile.ReadError:
+        raise SubmissionError([f"{where}: not a .zip or .tar.gz archive; expected a folder or an archive"]) from None
+
+
+@contextlib.contextmanager
+def unpacked(path: Path) -> Iterator[Path]:
+    """The submission folder: ``path`` itself, or an archive unpacked to a temporary folder (a single
+    top-level folder inside the archive is stepped into)."""
+    if path.is_dir():
+        yield path
+        return
+    if not path.is_file():
+        raise SubmissionError([f"{path}: not found; expected a submission folder, .zip or .tar.gz"])
+    with tempfile.TemporaryDirectory(prefix="rgro-submission-") as tmp:
+        root = Path(tmp)
+        _extract(path, root)
+        children = [p for p in root.iterdir() if not p.name.startswith(".")]
+        if not (root / CARD_FILE).exists() and len(children) == 1 and children[0].is_dir():
+            root = children[0]
+        yield root
+
+
+def model_dump_card(card: BaseModel) -> dict[str, Any]:
+    return card.model_dump(mode="json", exclude_none=True)

@@ -1,0 +1,207 @@
+"""Accepting an entry: validate, recompute every metric from the predictions, store, rebuild the tables.
+
+``submit_predictions`` is the one way in, used by ``rgro-bench submit`` and by ``nox -s benchmark`` for
+the baselines, so a baseline is an entry like any other."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from rgro_bench import __version__
+from rgro_bench.leaderboard.schema import CredentialedScores, Entry, ModelCard, TaskEntry
+from rgro_bench.leaderboard.store import Layout, entry_slug, install_entry, write_cache
+from rgro_bench.leaderboard.submission import (
+    SubmissionError,
+    check_predictions,
+    eval_ids,
+    predictions_sha256,
+    pydantic_errors,
+    read_submission,
+    unpacked,
+)
+from rgro_bench.metrics import METRICS, Sample, ScoredRun, score_samples
+from rgro_bench.tasks import Task, get_task
+
+
+def metric_versions(names: list[str]) -> dict[str, str]:
+    return {name: METRICS.get(name).version for name in names}
+
+
+def score_task(task: Task, predictions: Mapping[str, str], *, seed: int = 0) -> ScoredRun:
+    """Score predictions (id -> text, covering the evaluated split) with every metric the task lists."""
+    studies = task.studies(task.spec.split.eval_split)
+    samples = [Sample(s.id, s.findings, predictions[s.id], s.impression) for s in studies]
+    return score_samples(samples, task.spec.metrics, seed=seed)
+
+
+def recomputed_entry(task: Task, predictions: Mapping[str, str], scored: ScoredRun) -> TaskEntry:
+    return TaskEntry(
+        task_version=task.version,
+        data_hash=task.data_hash,
+        split=task.spec.split.eval_split,
+        n=len(predictions),
+        source="recomputed",
+        predictions_sha256=predictions_sha256(dict(predictions)),
+        metric_versions=metric_versions(task.spec.metrics),
+        metrics=scored.aggregates,
+        scored_with=__version__,
+    )
+
+
+def credentialed_entry(scores: CredentialedScores) -> TaskEntry:
+    return TaskEntry(
+        task_version=scores.task_version,
+        data_hash=scores.data_hash,
+        split=scores.split,
+        n=scores.n,
+        source="self-computed (credentialed data)",
+        predictions_sha256=scores.predictions_sha256,
+        metric_versions=scores.metric_versions,
+        metrics=scores.metrics,
+        scored_with=scores.rgro_bench,
+    )
+
+
+def score_credentialed(task: str | Task, predictions: Mapping[str, str], *, seed: int = 0) -> CredentialedScores:
+    """Score a credentialed task on the machine that holds its data; the result (not the predictions)
+    goes into a submission as ``scores/<task>.json``."""
+    task = get_task(task) if isinstance(task, str) else task
+    ids, split = eval_ids(task)
+    rows = [(f"id {i!r}", {"id": i, "prediction": p}) for i, p in predictions.items()]
+    checked, errors = check_predictions(f"predictions for {task.id}", rows, ids, split)
+    if errors:
+        raise SubmissionError(errors)
+    scored = score_task(task, checked, seed=seed)
+    return CredentialedScores(
+        task=task.id,
+        task_version=task.version,
+        data_hash=task.data_hash,
+        split=split,
+        n=len(checked),
+        predictions_sha256=predictions_sha256(checked),
+        metric_versions=metric_versions(task.spec.metrics),
+        metrics=scored.aggregates,
+        rgro_bench=__version__,
+    )
+
+
+def _validated_card(model_card: Mapping | ModelCard) -> tuple[ModelCard, list[str]]:
+    if isinstance(model_card, ModelCard):
+        return model_card, []
+    raw = dict(model_card)
+    warnings = []
+    if "scores" in raw:
+        raw.pop("scores")
+        warnings.append("model card: 'scores' dropped; the leaderboard recomputes every number from the predictions")
+    try:
+        return ModelCard.model_validate(raw), warnings
+    except ValidationError as exc:
+        raise SubmissionError(pydantic_errors("model card", exc)) from None
+
+
+def submit_predictions(
+    leaderboard_dir: str | Path,
+    model_card: Mapping | ModelCard,
+    predictions: Mapping[str, Mapping[str, str]],
+    *,
+    credentialed: Mapping[str, CredentialedScores] | None = None,
+    replace: bool = False,
+    seed: int = 0,
+    build: bool = True,
+    warnings: list[str] | None = None,
+    card_sha256: str | None = None,
+) -> Entry:
+    """Validate, recompute and store an entry; rebuild the tables unless ``build`` is False.
+
+    ``predictions`` maps task id -> {study id -> impression} and must cover each task's evaluated split
+    exactly. Raises ``SubmissionError`` (one line per problem) when anything is wrong."""
+    from rgro_bench.leaderboard.build import build_locked
+
+    card, card_warnings = _validated_card(model_card)
+    warnings = [*(warnings or []), *card_warnings]
+    layout = Layout(Path(leaderboard_dir))
+    slug = entry_slug(card.name)
+    _refuse_existing(layout, slug, card.name, replace)
+
+    errors: list[str] = []
+    tasks: dict[str, TaskEntry] = {}
+    caches = {}
+    stored: dict[str, dict[str, str]] = {}
+    for task_id, rows in predictions.items():
+        task = get_task(task_id)
+        where = f"predictions/{task.id}"
+        if task.spec.data.credentialed:
+            errors.append(
+                f"{where}: predictions on credentialed task {task.id!r} are never stored or published; "
+                "submit scores made with `rgro-bench leaderboard score-local` instead"
+            )
+            continue
+        ids, split = eval_ids(task)
+        checked, problems = check_predictions(
+            where, [(f"id {i!r}", {"id": i, "prediction": p}) for i, p in rows.items()], ids, split
+        )
+        if problems:
+            errors += problems
+            continue
+        scored = score_task(task, checked, seed=seed)
+        tasks[task.id], caches[task.id], stored[task.id] = recomputed_entry(task, checked, scored), scored, checked
+    for task_id, scores in (credentialed or {}).items():
+        tasks[task_id] = credentialed_entry(scores)
+    if not tasks and not errors:
+        errors.append("submission: no predictions and no credentialed scores; expected at least one task")
+    if errors:
+        raise SubmissionError(errors)
+
+    entry = Entry(
+        slug=slug,
+        card=card,
+        submitted_at=datetime.now(timezone.utc),
+        rgro_bench=__version__,
+        card_sha256=card_sha256 or hashlib.sha256(card.model_dump_json().encode()).hexdigest(),
+        tasks=tasks,
+        warnings=warnings,
+    )
+    with layout.lock():
+        _refuse_existing(layout, slug, card.name, replace)  # another process may have landed it meanwhile
+        for task_id, scored in caches.items():
+            write_cache(layout, task_id, slug, scored.per_sample)
+        install_entry(layout, entry, stored)
+        if build:
+            build_locked(layout, seed=seed)
+    return entry
+
+
+def _refuse_existing(layout: Layout, slug: str, name: str, replace: bool) -> None:
+    if not replace and layout.entry_dir(slug).exists():
+        raise SubmissionError(
+            [
+                f"model_card.yaml: field 'name': an entry {slug!r} already exists for {name!r}; "
+                "expected a new name, or pass --replace to supersede it"
+            ]
+        )
+
+
+def submit_path(leaderboard_dir: str | Path, path: str | Path, *, replace: bool = False, seed: int = 0) -> Entry:
+    """``rgro-bench submit PATH``: a submission folder or archive."""
+    with unpacked(Path(path)) as folder:
+        submission = read_submission(folder)
+    return submit_predictions(
+        leaderboard_dir,
+        submission.card,
+        submission.predictions,
+        credentialed=submission.credentialed,
+        replace=replace,
+        seed=seed,
+        warnings=submission.warnings,
+        card_sha256=submission.card_sha256,
+    )
+
+
+def scores_json(scores: CredentialedScores) -> str:
+    return json.dumps(scores.model_dump(mode="json"), indent=2) + "\n"
