@@ -93,6 +93,12 @@ def _status(
             best = (distance, kind, text)
     if best is None:
         return "positive", None
+    if best[1] == "chain":
+        # "no opacity to suggest pneumonia": the chain word passes on a negation in scope, else it hedges
+        negated = [
+            t for t in triggers if t[2] == "negative" and t[3] == "pre" and t[1] <= start and t[0] >= start - PRE_WINDOW
+        ]
+        return ("negative", negated[-1][4]) if negated else ("uncertain", best[2])
     return best[1], best[2]
 
 

@@ -16,7 +16,9 @@ _HEART = r"(?:heart|cardiac)(?:\s+(?:size|silhouette|shadow|contours?|dimensions
 _CARDIOMEDIASTINUM = r"(?:cardiomediastinal|cardiomediastinum|mediastinal|mediastinum)(?:\s+(?:silhouette|contours?|shadow|structures?|width|size))?"
 _LUNGS = r"(?:(?:both|the)\s+)?(?:lungs?|lung fields?|lung parenchyma)"
 _NORMAL = r"(?:normal|within normal limits|unremarkable|not enlarged|normal in size)"
-_ENLARGED = r"(?:enlarged|enlargement|large|prominent|upper limits? of normal|at the upper limits?|top normal|top-normal|borderline)"
+_ENLARGED = r"(?:enlarged|enlargement|large|prominent|borderline)"
+# "upper limits of normal" is a normal size, said with care: not cardiomegaly
+_UPPER_NORMAL = r"(?:(?:at|near|on) )?(?:the )?(?:upper limits? of normal|upper limits?|upper normal|top normal|top-normal|high normal)"
 
 #: (group name, observations it yields, forced status or None, patterns). Observations None: ignore.
 OBSERVATION_GROUPS: list[tuple[str, tuple[str, ...] | None, str | None, list[str]]] = [
@@ -54,6 +56,7 @@ OBSERVATION_GROUPS: list[tuple[str, tuple[str, ...] | None, str | None, list[str
         "negative",
         [
             _HEART + gap(6) + _NORMAL,
+            _HEART + gap(3) + _UPPER_NORMAL,
             r"normal(?:-sized?|\s+sized?)?\s+(?:heart|cardiac)(?:\s+(?:size|silhouette|contours?))?",
         ],
     ),
@@ -88,8 +91,13 @@ OBSERVATION_GROUPS: list[tuple[str, tuple[str, ...] | None, str | None, list[str
             r"pulmonary venous hypertension",
             r"cephalization",
             r"kerley b?\s*lines",
-            r"(?:pulmonary )?vascul(?:arity|ature)" + gap(4) + r"(?:increased|prominent|engorged|congested|indistinct)",
-            r"(?:increased|prominent|engorged|indistinct) (?:pulmonary )?vascul(?:arity|ature|ar markings)",
+            r"congestion",
+            r"(?:central |pulmonary )*vascular (?:prominence|engorgement|redistribution)",
+            r"prominence of the (?:central )?(?:pulmonary )?vascul(?:ature|arity)",
+            r"(?:central |pulmonary )*vascul(?:arity|ature|ar markings)"
+            + gap(4)
+            + r"(?:increased|prominent|engorged|congested|indistinct)",
+            r"(?:increased|prominent|engorged|indistinct) (?:central )?(?:pulmonary )?vascul(?:arity|ature|ar markings)",
         ],
     ),
     (
@@ -148,13 +156,16 @@ OBSERVATION_GROUPS: list[tuple[str, tuple[str, ...] | None, str | None, list[str
             r"collapsed (?:lung|lobe)",
         ],
     ),
-    ("nodule", ("nodule",), None, [r"nodul(?:e|es|ar)", r"nodular (?:opacit(?:y|ies)|densit(?:y|ies))"]),
+    # "nodular" describes the shape of another finding (a nodular opacity is indexed as an opacity);
+    # a calcified nodule is a granuloma
+    ("granuloma_nodule", ("granuloma",), None, [r"calcified (?:\w+ )?nodul(?:e|es)"]),
+    ("nodule", ("nodule",), None, [r"nodules?"]),
     ("mass", ("mass",), None, [r"mass(?:es)?", r"mass-?like"]),
     (
         "granuloma",
         ("granuloma",),
         None,
-        [r"granulom(?:a|as|ata|atous)"],
+        [r"granulomatous (?:infection|disease|process|changes?|calcifications?)", r"granulom(?:a|as|ata|atous)"],
     ),
     (
         "lung_lesion",
@@ -174,6 +185,7 @@ OBSERVATION_GROUPS: list[tuple[str, tuple[str, ...] | None, str | None, list[str
         None,
         [
             r"opacit(?:y|ies)",
+            r"nodular (?:opacit(?:y|ies)|densit(?:y|ies))",
             r"opacification",
             r"air[\s-]?space (?:disease|process|opacit(?:y|ies)|filling)",
             r"infiltrat(?:e|es|ion|ive)",
@@ -197,10 +209,14 @@ OBSERVATION_GROUPS: list[tuple[str, tuple[str, ...] | None, str | None, list[str
             r"emphysema(?:tous)?",
             r"\bcopd\b",
             r"chronic obstructive (?:pulmonary|lung) disease",
-            r"hyperinflat(?:ion|ed)",
-            r"hyperexpan(?:sion|ded)",
             r"bullae|bullous|blebs?",
         ],
+    ),
+    (
+        "hyperinflation",
+        ("hyperinflation",),
+        None,
+        [r"hyperinflat(?:ion|ed)", r"hyperexpan(?:sion|ded)", r"hyperaerat(?:ion|ed)"],
     ),
     ("hiatal_hernia", ("hiatal_hernia",), None, [r"hiat(?:al|us) hernias?", r"hernias?"]),
     ("scoliosis", ("scoliosis",), None, [r"scolio(?:sis|tic)", r"(?:dextro|levo)(?:scoliosis|convex|curvature)"]),
@@ -288,8 +304,10 @@ TRIGGER_GROUPS: list[tuple[str, str, list[str]]] = [
             r"can't (?:be )?(?:exclude|excluded|rule out|ruled out)",
             r"(?:is |are )?not (?:be )?(?:entirely |completely )?(?:excluded|ruled out)",
             r"(?:difficult|hard) to (?:exclude|rule out)",
+            r"(?:may|might|could) not be (?:demonstrated|seen|visible|detected|apparent)",
         ],
     ),
+    ("chain", "pre", [r"to suggest", r"to indicate", r"suggesting", r"that would suggest", r"to represent"]),
     (
         "uncertain",
         "pre",
@@ -303,9 +321,14 @@ TRIGGER_GROUPS: list[tuple[str, str, list[str]]] = [
             r"likely",
             r"questionabl[ey]",
             r"question of",
+            r"question",
             r"suspicious (?:for|of)",
             r"suspect(?:ed)?",
             r"concerning for",
+            r"concern for",
+            r"if",
+            r"(?:could|may) obscure",
+            r"obscur(?:e|es|ing)",
             r"worrisome for",
             r"suggest(?:s|ive of|ing)?",
             r"consider(?:ed)?",
@@ -323,7 +346,11 @@ TRIGGER_GROUPS: list[tuple[str, str, list[str]]] = [
     (
         "uncertain",
         "post",
-        [r"(?:is|are) (?:suspected|possible|questioned|likely|not certain)", r"(?:is|are) not excluded"],
+        [
+            r"(?:is|are) (?:suspected|possible|questioned|likely|not certain)",
+            r"(?:is|are) not excluded",
+            r"(?:is|are) (?:another |a )?(?:consideration|possibility)",
+        ],
     ),
     (
         "negative",
@@ -335,6 +362,8 @@ TRIGGER_GROUPS: list[tuple[str, str, list[str]]] = [
             r"(?:is|are|has been|have been) removed",
             r"(?:is|are) absent",
             r"(?:has|have) been excluded",
+            r"(?:appears?|is|are|remains?)?\s*within (?:the )?(?:normal limits|limits of normal)",
+            r"(?:is|are|appears?|remains?) normal",
         ],
     ),
     (
