@@ -45,6 +45,14 @@ def chexpert_labels(text: str, *, uncertain_positive: bool) -> np.ndarray:
     return labels
 
 
+def class_sentences(text: str) -> dict[str, str]:
+    """The first sentence that mentions each CheXpert class (any status), for explanations."""
+    out: dict[str, str] = {}
+    for m in extract(text):
+        out.setdefault(CHEXPERT_PARENT.get(m.observation, m.observation), m.sentence)
+    return out
+
+
 def confusion(prediction: str, reference: str, *, uncertain_positive: bool) -> np.ndarray:
     """Per-class (TP, FP, FN) counts for one pair, shape (classes, 3): additive over a corpus."""
     p = chexpert_labels(prediction, uncertain_positive=uncertain_positive)

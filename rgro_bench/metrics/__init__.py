@@ -1,6 +1,6 @@
 """Metric registry. Importing this package registers every built-in metric."""
 
-from rgro_bench.metrics import lexical  # noqa: F401  (registers)
+from rgro_bench.metrics import bertscore, clinical, lexical, radeval_adapter  # noqa: F401  (registers)
 from rgro_bench.metrics.base import METRICS, Metric, MetricOutput, Sample, get_metric, register_metric
 from rgro_bench.metrics.scoring import ScoredRun, score_samples
 
