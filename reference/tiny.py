@@ -45,10 +45,12 @@ def train_tokenizer(texts: list[str], vocab_size: int, out: Path):
 
     bpe = ByteLevelBPETokenizer(add_prefix_space=False)
     # sorted input makes the merges independent of dict/set ordering upstream
-    bpe.train_from_iterator(sorted(texts), vocab_size=vocab_size, min_frequency=2,
-                            special_tokens=[BOS, EOS, PAD, UNK], show_progress=False)
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token=BOS, eos_token=EOS, pad_token=PAD,
-                                        unk_token=UNK, model_max_length=512)
+    bpe.train_from_iterator(
+        sorted(texts), vocab_size=vocab_size, min_frequency=2, special_tokens=[BOS, EOS, PAD, UNK], show_progress=False
+    )
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=bpe, bos_token=BOS, eos_token=EOS, pad_token=PAD, unk_token=UNK, model_max_length=512
+    )
     tokenizer.save_pretrained(out)
     return tokenizer
 

@@ -1,0 +1,110 @@
+"""GRPO (TRL ``GRPOTrainer``) from the SFT checkpoint, rewarded by the episode reward built from the
+harness's own metrics, with per-step throughput accounting.
+
+    python -m reference.grpo_trainer --config reference/configs/tiny-cpu-grpo.yaml
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from reference.grpo_config import RewardArguments
+from reference.sft_config import ScriptArguments
+from reference.throughput import StepClock, timed
+
+
+def timed_trainer_class():
+    """GRPOTrainer with rollout/reward/update timing and token counts added to every training log."""
+    from trl import GRPOTrainer
+
+    class TimedGRPOTrainer(GRPOTrainer):
+        peak_flops: float = 1.0e11
+
+        def __init__(self, *args: Any, peak_flops: float = 1.0e11, **kwargs: Any) -> None:
+            self.clock = StepClock()
+            self.peak_flops = peak_flops
+            super().__init__(*args, **kwargs)
+            self.n_params = sum(p.numel() for p in self.model.parameters())
+
+        _generate = timed("clock", "rollout")(GRPOTrainer._generate)
+        _calculate_rewards = timed("clock", "reward")(GRPOTrainer._calculate_rewards)
+
+        def _generate_and_score_completions(self, inputs):
+            output = super()._generate_and_score_completions(inputs)
+            self.clock.tokens += int(output["prompt_mask"].sum() + output["completion_mask"].sum())
+            return output
+
+        def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+            if "loss" in logs and self.model.training:
+                logs.update(self.clock.read(self.n_params, self.peak_flops))
+            super().log(logs, start_time)
+
+    return TimedGRPOTrainer
+
+
+def reward_functions(rewards: RewardArguments):
+    """TRL reward functions and weights for the configured episode reward (feedback and tools included)."""
+    from reference.rgro.feedback import FeedbackModel
+    from reference.rgro.rewards import MetricScorer, episode_reward_functions
+    from reference.rgro.tools import tools_reward
+
+    scorer = MetricScorer()
+    weights = rewards.weights()
+    extra = {}
+    if rewards.feedback_file:
+        feedback = FeedbackModel.fit_file(rewards.feedback_file, scorer)
+        extra["feedback"] = feedback.reward_function(scorer)
+        if rewards.calibrate_weights:
+            weights = feedback.calibrated_weights(weights)
+    if rewards.tools:
+        extra["tools"] = tools_reward(rewards.tools)
+    return episode_reward_functions(weights, scorer, extra)
+
+
+def run_rl(trainer_cls, script: ScriptArguments, rewards: RewardArguments, config, **extra: Any) -> Path:
+    from transformers import AutoTokenizer
+
+    from reference.data import rl_dataset
+    from reference.sft_trainer import last_checkpoint, prepare_model
+    from reference.throughput import jsonl_callback, plot_log
+
+    model = prepare_model(script)
+    funcs, weights = reward_functions(rewards)
+    config.reward_weights = weights
+    out = Path(config.output_dir)
+    tokenizer = AutoTokenizer.from_pretrained(model, padding_side="left")
+    trainer = trainer_cls(
+        model=model,
+        reward_funcs=funcs,
+        args=config,
+        train_dataset=rl_dataset(script.task, script.split, script.limit),
+        processing_class=tokenizer,
+        callbacks=[jsonl_callback(out / "log.jsonl")],
+        peak_flops=script.peak_flops,
+        **extra,
+    )
+    trainer.train(resume_from_checkpoint=last_checkpoint(config.output_dir))
+    trainer.save_model(config.output_dir)
+    if trainer.accelerator.is_main_process:
+        tokenizer.save_pretrained(config.output_dir)
+        plot_log(out / "log.jsonl", out / "curves.png", title=trainer_cls.__name__)
+    return out
+
+
+def train_grpo(script: ScriptArguments, rewards: RewardArguments, config) -> Path:
+    return run_rl(timed_trainer_class(), script, rewards, config)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from trl import GRPOConfig
+
+    from reference.config_files import parse_cli
+
+    script, rewards, config = parse_cli((ScriptArguments, RewardArguments, GRPOConfig), argv, __doc__)
+    print(f"GRPO model written to {train_grpo(script, rewards, config)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,78 @@
+"""Credit assignment. For G sampled impressions of the same findings, the advantage of a token in
+stage k is
+
+    A = (R − mean_G R) / std_G R  +  λ · (G_k − μ) / σ,    G_k = Σ_{j≥k} r_j,
+
+with μ, σ taken over all stages of all G impressions. The first term is GRPO's sequence advantage,
+computed by TRL and passed in unchanged, so λ = 0 gives GRPO's advantages exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+EPS = 1e-4  # the same guard TRL adds to a group's std
+
+
+def stage_returns(rewards: Sequence[float]) -> list[float]:
+    """Return-to-go of each stage: G_k = Σ_{j≥k} r_j."""
+    return np.cumsum(np.asarray(rewards, dtype=float)[::-1])[::-1].tolist()
+
+
+def normalised_group_returns(group: Sequence[Sequence[float]]) -> list[list[float]]:
+    """(G_k − μ)/σ for each stage of each impression of one group; μ, σ over every stage of the group.
+    A group with fewer than two stages, or with equal returns, carries no stage signal (all zeros)."""
+    returns = [stage_returns(r) for r in group]
+    flat = np.array([g for r in returns for g in r], dtype=float)
+    if flat.size < 2:
+        return [[0.0] * len(r) for r in returns]
+    mu, sigma = flat.mean(), flat.std(ddof=1)
+    return [[float((g - mu) / (sigma + EPS)) for g in r] for r in returns]
+
+
+def normalised_returns(stage_rewards: Sequence[Sequence[float]], group_size: int) -> list[list[float]]:
+    """Apply :func:`normalised_group_returns` to consecutive groups of ``group_size`` impressions."""
+    if len(stage_rewards) % group_size:
+        raise ValueError(f"{len(stage_rewards)} completions do not split into groups of {group_size}")
+    out: list[list[float]] = []
+    for start in range(0, len(stage_rewards), group_size):
+        out += normalised_group_returns(stage_rewards[start : start + group_size])
+    return out
+
+
+def token_stages(token_ends: Sequence[int], spans: Sequence[tuple[int, int]]) -> list[int]:
+    """Stage index of each token, from the character offset where each token ends and each stage's
+    (start, end) span. A token belongs to the first stage that ends at or after the token's end; tokens
+    after the last stage (trailing punctuation, end of sequence) belong to the last stage. -1 when the
+    impression has no stage."""
+    if not spans:
+        return [-1] * len(token_ends)
+    ends = np.array([end for _, end in spans])
+    index = np.searchsorted(ends, np.asarray(token_ends), side="left")
+    return np.minimum(index, len(spans) - 1).tolist()
+
+
+def token_stage_terms(stage_values: Sequence[float], stages_of_tokens: Sequence[int], length: int) -> np.ndarray:
+    """Per-token stage term of one completion, padded with zeros to ``length`` tokens."""
+    out = np.zeros(length, dtype=float)
+    values = np.asarray([*stage_values, 0.0], dtype=float)  # index -1 (no stage) reads the 0.0
+    idx = np.asarray(stages_of_tokens[:length], dtype=int)
+    out[: idx.size] = values[idx]
+    return out
+
+
+def token_advantages(sequence_advantages, stage_terms, lam: float):
+    """(B, T) advantages: each row's sequence advantage plus λ times its tokens' stage terms (numpy arrays
+    or torch tensors). Stage terms are finite, so with λ = 0 every token carries its sequence advantage
+    bit for bit."""
+    return sequence_advantages[:, None] + lam * stage_terms
+
+
+def grpo_advantages(rewards: Sequence[float], group_size: int) -> np.ndarray:
+    """GRPO's sequence advantage (R − mean_G R)/(std_G R + ε) with Bessel's correction, as TRL computes it
+    (scale_rewards="group"); used by tests and the step-time benchmark as the λ = 0 reference."""
+    r = np.asarray(rewards, dtype=float).reshape(-1, group_size)
+    std = r.std(axis=1, ddof=1, keepdims=True) if group_size > 1 else np.zeros((r.shape[0], 1))
+    return ((r - r.mean(axis=1, keepdims=True)) / (std + EPS)).reshape(-1)

@@ -1,0 +1,114 @@
+"""RGRO as a subclass of TRL's ``GRPOTrainer``: the same rollouts, rewards, clipped surrogate and optional
+KL to the SFT reference (``beta``), with per-token advantages of shape (B, T):
+
+    A = (R − mean_G R)/std_G R  +  λ · (G_k − μ)/σ
+
+TRL computes the first term; this class adds the stage term. Stage rewards are computed with the other
+rewards (they count as reward time), gathered across processes so μ and σ span each whole group.
+
+    python -m reference.rgro_trainer --config reference/configs/tiny-cpu-rgro.yaml
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from reference.grpo_config import RewardArguments
+from reference.sft_config import ScriptArguments
+
+
+def token_ends(tokenizer, ids: list[int]) -> list[int]:
+    """Character offset where each completion token ends in the decoded completion: the length of each
+    decoded prefix, which is exact for the generated ids (a re-tokenisation need not reproduce them)."""
+    return [len(t) for t in tokenizer.batch_decode([ids[: i + 1] for i in range(len(ids))], skip_special_tokens=True)]
+
+
+def completion_stage_info(findings: str, completion: str, ids: list[int], tokenizer, checks, weights):
+    """(stage rewards, stage index of each token) of one completion."""
+    from reference.rgro.advantages import token_stages
+    from reference.rgro.rewards import impression_stage_rewards
+
+    stages, rewards = impression_stage_rewards(findings, completion, checks, weights)
+    return rewards, token_stages(token_ends(tokenizer, ids), [(s.start, s.end) for s in stages])
+
+
+def rgro_trainer_class():
+    from reference.grpo_trainer import timed_trainer_class
+
+    base = timed_trainer_class()
+
+    class RgroTrainer(base):
+        def __init__(self, *args: Any, checks=None, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            from reference.rgro.rewards import default_checks
+
+            self.checks = checks or default_checks()
+            self._stage_info: list[tuple[list[float], list[int]]] | None = None
+
+        def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
+            rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
+            self._stage_info = None
+            if self.model.training:
+                import time
+
+                t0 = time.perf_counter()
+                from reference.rgro.rewards import completion_text
+
+                weights = self.args.stage_weights()
+                self._stage_info = [
+                    completion_stage_info(
+                        x["findings"], completion_text(c), list(ids), self.processing_class, self.checks, weights
+                    )
+                    for x, c, ids in zip(inputs, completions, completion_ids_list, strict=True)
+                ]
+                self.clock.add("reward", time.perf_counter() - t0)
+            return rewards_per_func
+
+        def _generate_and_score_completions(self, inputs):
+            output = super()._generate_and_score_completions(inputs)
+            if self._stage_info is None:
+                return output
+            import torch
+            from accelerate.utils import gather_object
+
+            from reference.rgro.advantages import normalised_returns, token_advantages, token_stage_terms
+
+            local = self._stage_info
+            self._stage_info = None
+            # μ, σ span each whole group, whose completions may sit on several processes
+            everyone = gather_object([rewards for rewards, _ in local])
+            values = normalised_returns(everyone, self.num_generations)
+            start = self.accelerator.process_index * len(local)
+            length = output["completion_ids"].shape[1]
+            terms = [token_stage_terms(values[start + i], stages, length) for i, (_, stages) in enumerate(local)]
+            advantages = output["advantages"]
+            terms = torch.tensor(terms, dtype=advantages.dtype, device=advantages.device).reshape(-1, length)
+            output["advantages"] = token_advantages(advantages, terms, self.args.stage_lambda)
+            mode = "train"
+            self._metrics[mode]["rgro/stages_per_completion"].append(sum(len(r) for r, _ in local) / max(1, len(local)))
+            self._metrics[mode]["rgro/mean_stage_reward"].append(
+                sum(sum(r) for r, _ in local) / max(1, sum(len(r) for r, _ in local))
+            )
+            return output
+
+    return RgroTrainer
+
+
+def train_rgro(script: ScriptArguments, rewards: RewardArguments, config) -> Path:
+    from reference.grpo_trainer import run_rl
+
+    return run_rl(rgro_trainer_class(), script, rewards, config)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from reference.config_files import parse_cli
+    from reference.rgro_config import RgroConfig
+
+    script, rewards, config = parse_cli((ScriptArguments, RewardArguments, RgroConfig), argv, __doc__)
+    print(f"RGRO model written to {train_rgro(script, rewards, config)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,25 @@
+"""Arguments of the SFT recipe besides TRL's ``SFTConfig``; every field's help doubles as CLI help."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ScriptArguments:
+    """What to train on and from: shared by the SFT, GRPO and RGRO recipes."""
+
+    model: str = field(
+        default="runs/tiny/base",
+        metadata={"help": "model folder or Hub id to start from; with build_tiny, a tiny model is built there first"},
+    )
+    build_tiny: bool = field(
+        default=False, metadata={"help": "build the tiny CPU model (BPE tokenizer + small Llama) at `model` if absent"}
+    )
+    task: str = field(default="iu-xray", metadata={"help": "task id whose prompt template and data are used"})
+    split: str = field(default="train", metadata={"help": "split to train on"})
+    limit: int | None = field(default=None, metadata={"help": "train on the first N studies of the split only"})
+    peak_flops: float = field(
+        default=1.0e11,
+        metadata={"help": "peak FLOP/s of one device for the MFU estimate (e.g. 9.9e14 for an H100 in bf16)"},
+    )

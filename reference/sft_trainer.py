@@ -1,0 +1,66 @@
+"""Supervised fine-tuning (TRL ``SFTTrainer``) on findings → impression, with the benchmark's prompt.
+
+python -m reference.sft_trainer --config reference/configs/tiny-cpu-sft.yaml
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reference.sft_config import ScriptArguments
+
+
+def prepare_model(script: ScriptArguments) -> str:
+    """The starting model: built when the recipe asks for the tiny one and it is absent."""
+    path = Path(script.model)
+    if script.build_tiny and not (path / "config.json").exists():
+        from reference.tiny import build_tiny_model
+
+        build_tiny_model(path)
+    return script.model
+
+
+def last_checkpoint(output_dir: str) -> str | None:
+    """The checkpoint a killed run resumes from (None for a fresh run)."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    return get_last_checkpoint(output_dir) if Path(output_dir).is_dir() else None
+
+
+def train_sft(script: ScriptArguments, config) -> Path:
+    """Train, resume if a checkpoint exists, save the final model to ``config.output_dir``; returns it."""
+    from transformers import AutoTokenizer
+    from trl import SFTTrainer
+
+    from reference.data import sft_dataset
+    from reference.throughput import jsonl_callback, plot_log
+
+    model = prepare_model(script)
+    out = Path(config.output_dir)
+    trainer = SFTTrainer(
+        model=model,
+        args=config,
+        train_dataset=sft_dataset(script.task, script.split, script.limit),
+        processing_class=AutoTokenizer.from_pretrained(model),
+        callbacks=[jsonl_callback(out / "log.jsonl")],
+    )
+    trainer.train(resume_from_checkpoint=last_checkpoint(config.output_dir))
+    trainer.save_model(config.output_dir)
+    if trainer.accelerator.is_main_process:
+        trainer.processing_class.save_pretrained(config.output_dir)
+        plot_log(out / "log.jsonl", out / "curves.png", title="SFT")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    from trl import SFTConfig
+
+    from reference.config_files import parse_cli
+
+    script, config = parse_cli((ScriptArguments, SFTConfig), argv, __doc__)
+    print(f"SFT model written to {train_sft(script, config)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
