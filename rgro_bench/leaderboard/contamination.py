@@ -13,6 +13,7 @@ from functools import cache
 from rgro_bench.errors import RgroError
 from rgro_bench.leaderboard.schema import ModelCard, TrainingSet
 from rgro_bench.tasks import Task, get_task
+from rgro_bench.tasks.overlap import overlap_file, read_overlap
 
 
 @dataclass(frozen=True)
@@ -40,13 +41,9 @@ def shares_ids(task: Task, other_id: str) -> bool:
 
 
 def overlap_file_ids(task: Task, other_id: str) -> frozenset[str] | None:
-    name = task.spec.overlaps.get(other_id)
-    if not name or task.yaml_path is None:
+    if other_id not in task.spec.overlaps or task.yaml_path is None or not overlap_file(task, other_id).is_file():
         return None
-    path = task.yaml_path.parent / name
-    if not path.is_file():
-        return None
-    return frozenset(line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    return frozenset(read_overlap(task, other_id))
 
 
 def training_ids(item: TrainingSet) -> frozenset[str] | None:

@@ -135,7 +135,7 @@ def table_json(table: Table) -> dict:
 
 # --- Markdown -------------------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}()#+!|~])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
 
 
 def md_escape(text: str) -> str:
