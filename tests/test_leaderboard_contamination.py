@@ -22,7 +22,7 @@ def test_iu_xray_training_data_contaminates_mediqa_by_the_shared_ids():
     assert found.flagged and found.overlap == len(expected) > 1000
     assert found.sources == ["iu-xray:train"]
     # ids given explicitly: only those that are evaluated count
-    some = sorted(expected)[:7] + ["not-an-id"]
+    some = [*sorted(expected)[:7], "not-an-id"]
     assert contamination(_card({"task": "iu-xray", "ids": some}), mediqa, 2000).overlap == 7
 
 
