@@ -33,12 +33,15 @@ def _compile_triggers() -> tuple[re.Pattern[str], dict[str, tuple[str, str]]]:
         name = f"t{i}"
         parts.append(rf"(?P<{name}>{'|'.join(patterns)})")
         meta[name] = (kind, direction)
-    return re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?![\w-])"), meta
+    # clause punctuation terminates scope like a word does
+    meta["punct"] = ("termination", "none")
+    return re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?![\w-])|(?P<punct>[;:])"), meta
 
 
 _OBSERVATIONS, _OBSERVATION_META = _compile_observations()
 _TRIGGERS, _TRIGGER_META = _compile_triggers()
-_SEGMENT = re.compile(r"[,;:]|\s(?:and|with|but|which|while|whereas)\s")
+# "right and left lower lobes" stays one segment: both sides belong to one mention
+_SEGMENT = re.compile(r"[,;:]|(?<!left)(?<!right)\s(?:and|with|but|which|while|whereas)\s")
 _LATERALITY = re.compile(r"\b(left|right|bilateral(?:ly)?|both|bibasilar|bibasal|bibasally)\b")
 _SIZE = re.compile(
     r"(\d+(?:\.\d+)?)(?:\s*(?:x|by|×)\s*(\d+(?:\.\d+)?))?(?:\s*(?:x|by|×)\s*(\d+(?:\.\d+)?))?"
@@ -70,21 +73,29 @@ def _severity(segment: str) -> str | None:
     return SEVERITY_WORDS[match.group(1)] if match else None
 
 
+def _blocked(stops: list[int], lo: int, hi: int) -> bool:
+    """Whether some scope stop lies in [lo, hi)."""
+    i = bisect_right(stops, lo - 1)
+    return i < len(stops) and stops[i] < hi
+
+
 def _status(
-    start: int, end: int, triggers: list[tuple[int, int, str, str, str]], terminations: list[int]
+    start: int,
+    end: int,
+    triggers: list[tuple[int, int, str, str, str]],
+    terminations: list[int],
+    clause_stops: list[int],
 ) -> tuple[str, str | None]:
     """The nearest negation/uncertainty trigger in scope decides; none in scope means positive."""
     best: tuple[int, str, str] | None = None
     for t_start, t_end, kind, direction, text in triggers:
         if direction in ("pre", "both") and t_end <= end and t_start >= start - PRE_WINDOW:
-            # scope: no termination between the trigger and the mention's end
-            i = bisect_right(terminations, t_end - 1)
-            if i < len(terminations) and terminations[i] < end and terminations[i] >= t_end:
+            # scope: no termination (or copula) between the trigger and the mention's end
+            if _blocked(clause_stops, t_end, end):
                 continue
             distance = max(0, start - t_end)
         elif direction in ("post", "both") and t_start >= end and t_start - end <= POST_WINDOW:
-            i = bisect_right(terminations, end - 1)
-            if i < len(terminations) and terminations[i] < t_start:
+            if _blocked(terminations, end, t_start):
                 continue
             distance = t_start - end
         else:
@@ -106,10 +117,14 @@ def _sentence_mentions(index: int, sentence: str) -> list[Mention]:
     lower = sentence.lower()
     triggers: list[tuple[int, int, str, str, str]] = []
     terminations: list[int] = []
+    clause_stops: list[int] = []  # terminations and copulas
     for match in _TRIGGERS.finditer(lower):
         kind, direction = _TRIGGER_META[match.lastgroup]
         if kind == "termination":
             terminations.append(match.start())
+            clause_stops.append(match.start())
+        elif kind == "copula":
+            clause_stops.append(match.start())
         elif kind != "pseudo":
             triggers.append((match.start(), match.end(), kind, direction, match.group()))
     boundaries = [m.start() for m in _SEGMENT.finditer(lower)]
@@ -122,7 +137,7 @@ def _sentence_mentions(index: int, sentence: str) -> list[Mention]:
         if forced:
             status, trigger = forced, match.group()
         else:
-            status, trigger = _status(start, end, triggers, terminations)
+            status, trigger = _status(start, end, triggers, terminations, clause_stops)
         # attributes come from the clause segment holding the mention
         i = bisect_right(boundaries, start)
         seg_start = boundaries[i - 1] if i else 0

@@ -51,6 +51,12 @@ OBSERVATION_GROUPS: list[tuple[str, tuple[str, ...] | None, str | None, list[str
         ],
     ),
     (
+        "heart_and_vessels_neg",
+        ("cardiomegaly", "edema"),
+        "negative",
+        [_HEART + r"\s+and\s+(?:the\s+)?(?:pulmonary\s+)?vascul(?:arity|ature)" + gap(3) + _NORMAL],
+    ),
+    (
         "cardiomegaly_neg",
         ("cardiomegaly",),
         "negative",
@@ -322,6 +328,7 @@ TRIGGER_GROUPS: list[tuple[str, str, list[str]]] = [
             r"questionabl[ey]",
             r"question of",
             r"question",
+            r"(?:evaluate|assess|evaluation|assessment) for",
             r"suspicious (?:for|of)",
             r"suspect(?:ed)?",
             r"concerning for",
@@ -407,11 +414,12 @@ TRIGGER_GROUPS: list[tuple[str, str, list[str]]] = [
             r"whereas",
             r"while",
             r"\byet\b",
-            r"\bis\b|\bare\b|\bwas\b|\bwere\b",
             r"stable|unchanged|persistent|persists|again (?:seen|noted)",
-            r"[;:]",
         ],
     ),
+    # A copula between a preceding negation and a mention starts a new clause ("no effusion and the heart
+    # is enlarged"); after a mention it is part of a post-trigger phrase, so it limits pre-triggers only.
+    ("copula", "none", [r"is|are|was|were"]),
 ]
 
 SEVERITY_WORDS: dict[str, str] = {
