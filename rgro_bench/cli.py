@@ -13,6 +13,8 @@ from rgro_bench.errors import RgroError
 COMMAND_MODULES = [
     "rgro_bench.commands.catalogue",
     "rgro_bench.commands.run",
+    "rgro_bench.commands.rescore",
+    "rgro_bench.commands.compare_backends",
     "rgro_bench.commands.leaderboard",
     "rgro_bench.commands.score",
 ]

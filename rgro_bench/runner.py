@@ -19,6 +19,8 @@ from rgro_bench.metrics.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
 from rgro_bench.models import GenerationArgs, GenerationRequest, Model, load_model
 from rgro_bench.results import ModelInfo, RunResult, SampleRecord, TaskInfo, write_json, write_jsonl
 from rgro_bench.results.schema import Bootstrap
+from rgro_bench.store import GenerationStats, GenerationStore
+from rgro_bench.store import generate as generate_through_store
 from rgro_bench.tasks import Task, build_prompts, get_task
 
 DEFAULT_OUTPUT_DIR = Path("runs")
@@ -30,6 +32,7 @@ class Evaluation:
     samples: pd.DataFrame  # one row per sample: id, prediction, reference, one column per metric column
     results_path: Path | None = None
     samples_path: Path | None = None
+    generation: GenerationStats | None = None  # prompts generated / reused from the store, tokens/s
 
 
 def slug(text: str) -> str:
@@ -80,10 +83,12 @@ def evaluate(
     seed: int = 0,
     resamples: int = DEFAULT_RESAMPLES,
     confidence: float = DEFAULT_CONFIDENCE,
+    store: GenerationStore | str | Path | bool | None = True,
 ) -> Evaluation:
     """Run ``model`` on ``task`` and score it. Writes ``results.json`` and ``samples.jsonl`` under
     ``output_dir/<task>/<model>/`` unless ``output_dir`` is None. ``ids`` restricts the split to those
-    studies (in split order); ``limit`` then keeps the first N."""
+    studies (in split order); ``limit`` then keeps the first N. ``store``: True uses $RGRO_BENCH_STORE or
+    ``output_dir/generations.sqlite``, a path or an open store that one, False/None none."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     task = get_task(task) if isinstance(task, str) else task
@@ -95,11 +100,14 @@ def evaluate(
     studies = studies[:limit] if limit else studies
     model = load_model(model, task=task, options=model_args) if isinstance(model, str) else model
     prompts = build_prompts(task.spec.prompt, studies, fewshot_pool(task), seed=seed)
-    args = generation_args(task, seed, generation)
+    # backend options (--model-args temperature=...) override the task; explicit generation overrides win
+    explicit = {k: v for k, v in (generation or {}).items() if v is not None}
+    args = generation_args(task, seed, {**getattr(model, "generation_overrides", {}), **explicit})
     timings["setup"] = time.perf_counter() - started
 
     t0 = time.perf_counter()
-    predictions = model.generate([GenerationRequest(s, p) for s, p in zip(studies, prompts, strict=True)], args)
+    requests = [GenerationRequest(s, p) for s, p in zip(studies, prompts, strict=True)]
+    predictions, stats = generate_through_store(model, requests, args, store, output_dir)
     timings["generate"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -127,7 +135,7 @@ def evaluate(
         samples_file="samples.jsonl",
         timings=timings,
     )
-    evaluation = Evaluation(result=result, samples=samples_frame(scored))
+    evaluation = Evaluation(result=result, samples=samples_frame(scored), generation=stats)
     if output_dir is not None:
         write_evaluation(evaluation, scored, Path(output_dir) / task.id / run_folder_name(model))
     return evaluation

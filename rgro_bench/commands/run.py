@@ -26,6 +26,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--temperature", type=float, default=None, help="override the task's temperature")
     run.add_argument("--top-p", type=float, default=None, help="override the task's top-p")
     run.add_argument("--data-dir", default=None, help="data file/folder for tasks whose data is not shipped (mimic-*)")
+    run.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        help="generation store (default: $RGRO_BENCH_STORE or "
+        "OUTPUT_DIR/generations.sqlite); a rerun generates only what it lacks",
+    )
+    run.add_argument("--no-store", action="store_true", help="generate everything and store nothing")
     run.set_defaults(func=run_command)
 
 
@@ -71,8 +79,11 @@ def run_command(args: argparse.Namespace) -> int:
                 generation=generation,
                 limit=args.limit,
                 seed=args.seed,
+                store=False if args.no_store else (args.store or True),
             )
             print_summary(evaluation.result, evaluation.results_path)
+            if evaluation.generation is not None:
+                print(f"  generation: {evaluation.generation.summary()}")
     finally:
         if model is not None:
             model.close()

@@ -42,4 +42,7 @@ def load_model(spec: str, task=None, options: dict[str, str] | None = None) -> M
 def _ensure_backends() -> None:
     # Importing the modules registers their kinds; heavy libraries load lazily inside them.
     import rgro_bench.models.baselines
-    import rgro_bench.models.predictions  # noqa: F401
+    import rgro_bench.models.hf
+    import rgro_bench.models.openai_backend
+    import rgro_bench.models.predictions
+    import rgro_bench.models.vllm_backend  # noqa: F401
