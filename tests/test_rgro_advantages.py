@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+
+from reference.rgro.advantages import (
+    grpo_advantages,
+    normalised_group_returns,
+    normalised_returns,
+    stage_returns,
+    token_advantages,
+    token_stage_terms,
+    token_stages,
+)
+
+
+def test_stage_returns_are_returns_to_go():
+    assert stage_returns([1.0, -1.0, 0.5]) == [0.5, -0.5, 0.5]
+    assert stage_returns([]) == []
+
+
+def test_group_normalisation_spans_every_stage_of_the_group():
+    values = normalised_group_returns([[1.0, 0.0], [-1.0]])  # returns 1, 0, -1
+    flat = np.concatenate([np.array(v) for v in values])
+    assert flat.mean() == pytest.approx(0.0)
+    assert flat.std(ddof=1) == pytest.approx(1.0, abs=1e-3)
+    assert normalised_group_returns([[2.0], []]) == [[0.0], []]  # one stage: no stage signal
+
+
+def test_groups_must_divide_the_batch():
+    with pytest.raises(ValueError, match="groups of 4"):
+        normalised_returns([[1.0]] * 6, 4)
+
+
+@pytest.mark.parametrize("dtype", ["numpy", "torch"])
+def test_lambda_zero_is_exactly_grpo(dtype):
+    rng = np.random.default_rng(0)
+    rewards = rng.random(8)
+    seq = grpo_advantages(rewards, group_size=4)
+    terms = rng.normal(size=(8, 5)) * 10
+    if dtype == "torch":
+        torch = pytest.importorskip("torch")
+        seq, terms = torch.tensor(seq, dtype=torch.float32), torch.tensor(terms, dtype=torch.float32)
+        out = token_advantages(seq, terms, 0.0)
+        assert torch.equal(out, seq[:, None].expand(8, 5))
+    else:
+        out = token_advantages(seq, terms, 0.0)
+        assert np.array_equal(out, np.repeat(seq[:, None], 5, axis=1))
+
+
+def test_grpo_advantages_match_trl():
+    torch = pytest.importorskip("torch")
+    from trl.trainer.utils import nanstd
+
+    rewards = torch.tensor([0.1, 0.9, 0.4, 0.4, 1.0, 0.0, 0.5, 0.2])
+    grouped = rewards.view(-1, 4)
+    expected = (grouped - grouped.mean(1, keepdim=True)) / (nanstd(grouped, dim=1).unsqueeze(1) + 1e-4)
+    np.testing.assert_allclose(grpo_advantages(rewards.numpy(), 4), expected.view(-1).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_tokens_map_to_the_stage_that_covers_them():
+    # "1. A. 2. B." with token ends at chars 3, 5, 9, 11; stages span (3, 5) and (9, 11)
+    assert token_stages([3, 5, 9, 11, 11], [(3, 5), (9, 11)]) == [0, 0, 1, 1, 1]
+    assert token_stages([2, 4], []) == [-1, -1]
+    assert token_stage_terms([0.5, -1.0], [0, 1, -1], 5).tolist() == [0.5, -1.0, 0.0, 0.0, 0.0]
+
+
+def test_hallucinated_stage_gets_a_lower_advantage_than_a_supported_one():
+    # one group of two samples; sample 0: supported stage then hallucinated stage
+    from reference.rgro.rewards import StageWeights
+
+    w = StageWeights()
+    group = [[w.supported, w.unsupported], [w.supported]]
+    values = normalised_returns(group, 2)
+    seq = grpo_advantages([0.6, 0.4], 2)
+    terms = np.stack([token_stage_terms(values[0], [0, 0, 1, 1], 4), token_stage_terms(values[1], [0, 0, -1, -1], 4)])
+    adv = token_advantages(seq, terms, 0.5)
+    assert adv[0, 2] < adv[0, 0]  # hallucinated stage below the supported stage of the same sample
+
+
+def test_token_ends_follow_the_generated_ids(tiny_model_dir):
+    from transformers import AutoTokenizer
+
+    from reference.rgro.stages import parse_stages
+    from reference.rgro_trainer import token_ends
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    text = " 1. Small left pleural effusion. 2. No pneumothorax."
+    ids = tokenizer(text, add_special_tokens=False).input_ids + [tokenizer.eos_token_id]
+    ends = token_ends(tokenizer, ids)
+    assert ends[-1] == len(text) and ends == sorted(ends)
+    stages = parse_stages(text)
+    index = token_stages(ends, [(s.start, s.end) for s in stages])
+    decoded_first = tokenizer.decode([i for i, k in zip(ids, index, strict=True) if k == 0])
+    assert "effusion" in decoded_first and "pneumothorax" not in decoded_first
