@@ -47,3 +47,17 @@ def lint(session: nox.Session) -> None:
     session.install("ruff>=0.6")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def validate(session: nox.Session) -> None:
+    """Agreement of the observation extractor with IU X-ray's manual MeSH indexing (per class P/R/F1)."""
+    session.install("-e", ".")
+    session.run("python", "-m", "rgro_bench.clinical.mesh_validation", *session.posargs, env=OFFLINE_ENV)
+
+
+@nox.session(python=PYTHON)
+def perf(session: nox.Session) -> None:
+    """pytest-benchmark benchmarks (throughput ratios are printed; nothing is a timed assertion)."""
+    install_full(session)
+    session.run("pytest", "tests/benchmarks", "--benchmark-enable", "-s", "-q", *session.posargs, env=OFFLINE_ENV)
