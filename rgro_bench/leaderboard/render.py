@@ -196,6 +196,8 @@ tr.reported td{color:#666;font-style:italic}
 .dagger{color:#b00}
 .ci{color:#666;font-size:.8em}
 img{max-width:640px}
+.scroll{overflow-x:auto}
+td.notes{min-width:22rem;font-size:.8em}
 """
 
 SCRIPT = """
@@ -263,7 +265,10 @@ def _row_html(row: Row, table: Table) -> str:
         _td(group_text(row), row.verdict.group if row.verdict else None),
     ]
     cells += [_metric_td(row.metrics.get(c.name), c, c is table.primary) for c in table.columns]
-    cells += [_td(str(row.n or ""), row.n), _td(html.escape("; ".join(flags(row))), "; ".join(flags(row)).lower())]
+    cells += [
+        _td(str(row.n or ""), row.n),
+        _td(html.escape("; ".join(flags(row))), "; ".join(flags(row)).lower(), "notes"),
+    ]
     klass = f' class="{" ".join(classes)}"' if classes else ""
     return f"<tr{klass}>" + "".join(cells) + "</tr>"
 
@@ -290,8 +295,8 @@ def _section_html(table: Table, has_plot: bool) -> str:
     return (
         f'<section id="task-{tid}"><h2>{tid} <small>v{html.escape(task.version)}, split '
         f"{html.escape(task.spec.split.eval_split)}, primary metric {html.escape(table.primary.name)}</small></h2>\n"
-        f'<table class="leaderboard" data-task="{tid}"><thead><tr>{"".join(heads)}</tr></thead>\n'
-        f"<tbody>\n{body}\n</tbody></table>\n{plot}</section>"
+        f'<div class="scroll"><table class="leaderboard" data-task="{tid}"><thead><tr>{"".join(heads)}</tr></thead>\n'
+        f"<tbody>\n{body}\n</tbody></table></div>\n{plot}</section>"
     )
 
 
