@@ -1,0 +1,123 @@
+"""Findings consistency, statement judgement, guideline rules and observation F1."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from rgro_bench.clinical import (
+    consistency,
+    extract,
+    guideline_report,
+    judge_statement,
+    observation_f1,
+)
+from rgro_bench.errors import RgroError
+
+FINDINGS = "Heart size is mildly enlarged. Small left pleural effusion. No pneumothorax."
+
+
+def test_copy_of_findings_is_fully_consistent():
+    c = consistency(FINDINGS, FINDINGS)
+    assert (c.recall, c.precision, c.contradiction_rate, c.f1) == (1.0, 1.0, 0.0, 1.0)
+
+
+def test_normal_impression_omits_every_finding():
+    c = consistency(FINDINGS, "No acute cardiopulmonary abnormality.")
+    assert c.recall == 0.0 and c.precision == 1.0 and c.f1 == 0.0
+    omitted = {e["observation"] for e in c.explanations if e["kind"] == "omission"}
+    assert omitted == {"cardiomegaly", "pleural_effusion"}
+    assert all(e["sentence"] in FINDINGS for e in c.explanations)
+
+
+def test_hallucination_contradiction_and_laterality_flip():
+    c = consistency(
+        FINDINGS, "1. Mild cardiomegaly. 2. Small right pleural effusion. 3. Right pneumothorax. 4. Pneumonia."
+    )
+    kinds = {(e["kind"], e["observation"]) for e in c.explanations}
+    assert ("laterality flip", "pleural_effusion") in kinds
+    assert ("contradiction", "pneumothorax") in kinds
+    assert ("hallucination", "pneumonia") in kinds
+    assert c.precision == pytest.approx(1 / 4)  # only cardiomegaly is supported
+    assert c.contradiction_rate == pytest.approx(2 / 4)
+    for e in c.explanations:
+        assert e["sentence"] and e["observation"]
+
+
+def test_empty_inputs_are_nan_free():
+    c = consistency("", "")
+    assert not any(math.isnan(x) for x in (c.recall, c.precision, c.contradiction_rate, c.f1))
+    assert (c.recall, c.precision, c.contradiction_rate) == (1.0, 1.0, 0.0)
+
+
+def test_judge_statement():
+    mentions = extract(FINDINGS)
+    assert judge_statement(mentions, "Mild cardiomegaly.").supported == 1
+    v = judge_statement(mentions, "Right pleural effusion and pneumonia.")
+    assert (v.supported, v.contradicted, v.unsupported) == (0, 1, 1)
+    assert set(v.observations) == {"pleural_effusion", "pneumonia"}
+    assert judge_statement(mentions, "Small pneumothorax cannot be excluded.").hedged
+    assert judge_statement(mentions, "No pneumothorax.").supported == 1
+    assert not judge_statement(mentions, "No pneumothorax.").hedged
+
+
+def test_guidelines_rules_and_score():
+    report = guideline_report(FINDINGS, FINDINGS)
+    assert report.rules["concise"].passed is False
+    assert report.rules["critical_first"].passed is None  # no critical finding
+    applicable = [r.passed for r in report.rules.values() if r.passed is not None]
+    assert report.score == pytest.approx(sum(applicable) / len(applicable))
+    assert all(r.source for r in report.rules.values())
+    hedged = guideline_report(FINDINGS, "Mild cardiomegaly. Clinical correlation recommended.")
+    assert hedged.rules["no_hedging"].passed is False
+    assert hedged.rules["numbered_list"].passed is False
+    assert guideline_report(FINDINGS, "1. Mild cardiomegaly. 2. Small left effusion.").rules["numbered_list"].passed
+
+
+def test_critical_finding_first_and_communicated():
+    findings = "Large right pneumothorax. Small left effusion."
+    late = guideline_report(findings, "1. Small left effusion. 2. Large right pneumothorax.")
+    assert late.rules["critical_first"].passed is False
+    assert late.rules["most_significant_first"].passed is False
+    good = guideline_report(
+        findings, "1. Large right pneumothorax, discussed with the referring physician. 2. Small left effusion."
+    )
+    assert good.rules["critical_first"].passed and good.rules["critical_communicated"].passed
+
+
+@pytest.mark.parametrize(
+    ("size", "impression", "passed"),
+    [
+        ("4 mm", "Small nodule.", True),
+        ("4 mm", "4 mm nodule, follow-up CT in 3 months.", False),
+        ("7 mm", "7 mm nodule.", False),
+        ("7 mm", "7 mm nodule. Recommend follow-up CT in 6 to 12 months.", True),
+        ("7 mm", "7 mm nodule. Recommend CT in 3 months.", False),
+        ("1.2 cm", "Nodule. Recommend CT in 3 months or PET/CT.", True),
+        ("1.2 cm", "Nodule. Follow-up CT in 12 months.", False),
+    ],
+)
+def test_fleischner(size: str, impression: str, passed: bool):
+    findings = f"A {size} nodule in the right upper lobe."
+    assert guideline_report(findings, impression).rules["fleischner_followup"].passed is passed
+
+
+def test_fleischner_ignores_calcified_nodules():
+    rule = guideline_report("A 7 mm calcified nodule.", "Granuloma.").rules["fleischner_followup"]
+    assert rule.passed is None
+
+
+def test_observation_f1_conventions():
+    refs = ["Cardiomegaly. Small left effusion.", "No acute disease.", "Possible pneumonia."]
+    preds = ["Cardiomegaly.", "No acute disease.", "Pneumonia."]
+    out = observation_f1(preds, refs)
+    # positive only: TP cardiomegaly + no_finding; FN effusion; pneumonia predicted while the reference only hedges
+    pos = out["positive"]
+    assert pos["per_class"]["cardiomegaly"] == 1.0 and pos["per_class"]["pleural_effusion"] == 0.0
+    # TP 2 (cardiomegaly, no_finding), FP 1 (pneumonia), FN 1 (effusion); "possible" blocks no_finding
+    assert pos["micro_f1"] == pytest.approx(2 * 2 / (2 * 2 + 1 + 1))
+    # with uncertain as positive, "possible pneumonia" becomes a match
+    assert out["with_uncertain"]["per_class"]["pneumonia"] == 1.0
+    with pytest.raises(RgroError):
+        observation_f1(["a"], [])
