@@ -98,7 +98,7 @@ def agreement(pairs: list[tuple[str, str, str]], accepted: tuple[str, ...] = ("p
         "n_reports": len(pairs),
         "label_rule": f"extractor: some mention {' or '.join(accepted)} in findings + impression; MeSH: heading present",
         "min_support_for_macro": MIN_SUPPORT,
-        "macro_f1": sum(macro) / len(macro),
+        "macro_f1": sum(macro) / len(macro) if macro else float("nan"),
         "macro_classes": [c for c, v in per_class.items() if v["support"] >= MIN_SUPPORT],
         "per_class": per_class,
         "mesh_mapping": MESH_TO_CLASS,
