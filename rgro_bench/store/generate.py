@@ -65,7 +65,9 @@ def _generate(
 ) -> tuple[list[str], GenerationStats]:
     stats = GenerationStats(prompts=len(requests), store=str(store.path) if store is not None else None)
     keys = [prompt_key(r.prompt.text, r.prompt.messages) for r in requests]
-    first = {key: i for i, key in reversed(list(enumerate(keys)))}  # each distinct prompt once
+    first: dict[str, int] = {}  # each distinct prompt once, in request order
+    for i, key in enumerate(keys):
+        first.setdefault(key, i)
     arguments = args.as_dict()
     mkey = akey = ""
     texts: dict[str, str] = {}
