@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import yaml
 from pydantic import ValidationError
 from tqdm import tqdm
@@ -231,7 +230,3 @@ def build_leaderboard(leaderboard_dir: str | Path, *, seed: int = 0) -> BuildRep
     layout = Layout(Path(leaderboard_dir))
     with layout.lock():
         return build_locked(layout, seed)
-
-
-def finite(values: list[float | None]) -> np.ndarray:
-    return np.array([np.nan if v is None else v for v in values], dtype=float)

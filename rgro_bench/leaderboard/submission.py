@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from rgro_bench.errors import RgroError
 from rgro_bench.leaderboard.schema import CredentialedScores, ModelCard
@@ -68,7 +68,7 @@ def pydantic_errors(where: str, exc: ValidationError) -> list[str]:
     lines = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        lines.append(f"{where}: field {loc!r}: {err['msg']}")
+        lines.append(f"{where}: field {loc!r}: {err['msg'].removeprefix('Value error, ')}")
     return lines
 
 
@@ -324,7 +324,3 @@ def unpacked(path: Path) -> Iterator[Path]:
         if not (root / CARD_FILE).exists() and len(children) == 1 and children[0].is_dir():
             root = children[0]
         yield root
-
-
-def model_dump_card(card: BaseModel) -> dict[str, Any]:
-    return card.model_dump(mode="json", exclude_none=True)

@@ -6,7 +6,6 @@ the baselines, so a baseline is an entry like any other."""
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -201,7 +200,3 @@ def submit_path(leaderboard_dir: str | Path, path: str | Path, *, replace: bool 
         warnings=submission.warnings,
         card_sha256=submission.card_sha256,
     )
-
-
-def scores_json(scores: CredentialedScores) -> str:
-    return json.dumps(scores.model_dump(mode="json"), indent=2) + "\n"
