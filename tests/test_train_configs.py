@@ -1,0 +1,52 @@
+from pathlib import Path
+
+import pytest
+
+from reference.config_files import CONFIG_DIR, parse_config
+from reference.launch import launch_command, recipe_stage, validate_recipe
+from rgro_bench.errors import ConfigError
+
+RECIPES = sorted(CONFIG_DIR.glob("*.yaml"))
+ACCELERATE = sorted((CONFIG_DIR / "accelerate").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("recipe", RECIPES, ids=lambda p: p.name)
+def test_every_recipe_validates(recipe):
+    assert validate_recipe(recipe) == recipe_stage(recipe)
+
+
+@pytest.mark.parametrize("accelerate", ACCELERATE, ids=lambda p: p.name)
+def test_gpu_recipes_build_their_launch_command(accelerate):
+    command = launch_command(CONFIG_DIR / "gpu-rgro.yaml", accelerate, machine_rank=1 if "multinode" in accelerate.name else None)
+    assert command[:4] == ["accelerate", "launch", "--config_file", str(accelerate)]
+    assert command[-4:] == ["-m", "reference.rgro_trainer", "--config", str(CONFIG_DIR / "gpu-rgro.yaml")]
+    if "multinode" in accelerate.name:
+        assert command[command.index("--machine_rank") + 1] == "1"
+        assert "--main_process_ip" in command
+
+
+def test_gpu_recipe_keeps_vllm_colocated_and_bf16():
+    from reference.config_files import read_yaml
+
+    values = read_yaml(CONFIG_DIR / "gpu-rgro.yaml")
+    assert values["use_vllm"] is True and values["vllm_mode"] == "colocate" and values["bf16"] is True
+
+
+def test_unknown_recipe_field_names_the_file(tmp_path):
+    bad = tmp_path / "x-rgro.yaml"
+    bad.write_text("model: m\nstage_lamda: 0.5\n")
+    with pytest.raises(ConfigError, match=r"x-rgro.yaml: unknown recipe field\(s\) stage_lamda"):
+        validate_recipe(bad)
+    with pytest.raises(ConfigError, match="-sft, -grpo or -rgro"):
+        recipe_stage(Path("recipe.yaml"))
+
+
+def test_config_help_doubles_as_cli_help():
+    from reference.rgro_config import RgroConfig
+    from reference.sft_config import ScriptArguments
+
+    script, config = parse_config(None, (ScriptArguments, RgroConfig), {"stage_lambda": 0.25, "use_cpu": True})
+    assert config.stage_lambda == 0.25 and config.stage_weights().unsupported < 0
+    from dataclasses import fields
+
+    assert all(f.metadata.get("help") for f in fields(ScriptArguments))
