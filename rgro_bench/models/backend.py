@@ -142,6 +142,12 @@ def encode_prompt(tokenizer: Any, prompt: Prompt, chat: bool) -> list[int]:
     return tokenizer(prompt.text)["input_ids"]
 
 
+def decode_completion(tokenizer: Any, token_ids: Sequence[int]) -> str:
+    """Decode generated ids; a multi-byte character cut off by the token limit is dropped (decoding it gives
+    U+FFFD), as vLLM's incremental detokenizer does on a server, so every backend returns the same text."""
+    return tokenizer.decode(list(token_ids), skip_special_tokens=True).rstrip("\ufffd")
+
+
 def truncate_at_stop(text: str, stop: Sequence[str]) -> str:
     cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=len(text))
     return text[:cut].strip()

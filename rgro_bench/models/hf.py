@@ -17,6 +17,7 @@ from rgro_bench.models.backend import (
     BackendOptions,
     Batch,
     Generation,
+    decode_completion,
     encode_prompt,
     truncate_at_stop,
     use_chat_template,
@@ -102,7 +103,7 @@ class HFModel(Backend):
     def _generation(self, prompt_ids: list[int], tokens: list[int], eos: set[int], args: GenerationArgs) -> Generation:
         end = next((j + 1 for j, t in enumerate(tokens) if t in eos), None)
         kept = tokens[:end] if end is not None else tokens
-        text = self.tokenizer.decode(kept, skip_special_tokens=True)
+        text = decode_completion(self.tokenizer, kept)
         return Generation(
             text=truncate_at_stop(text, args.stop),
             prompt_tokens=len(prompt_ids),

