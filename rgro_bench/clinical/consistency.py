@@ -62,8 +62,11 @@ def _explain(kind: str, observation: str, mention: Mention, section: str, rule: 
 
 def consistency(findings: str, impression: str) -> Consistency:
     """Judge ``impression`` against its own ``findings`` (see ``Consistency`` for empty-case conventions)."""
-    f_states = observation_states(extract(findings))
-    i_states = observation_states(extract(impression))
+    return consistency_of_states(observation_states(extract(findings)), observation_states(extract(impression)))
+
+
+def consistency_of_states(f_states: dict[str, ObservationState], i_states: dict[str, ObservationState]) -> Consistency:
+    """``consistency`` on already extracted states, for callers that need them for other checks too."""
     explanations: list[dict] = []
 
     relevant = [o for o, s in f_states.items() if s.status == "positive" and o in RECALL_CLASSES]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from rgro_bench.clinical.consistency import consistency, is_hedged, observation_states
+from rgro_bench.clinical.consistency import ObservationState, consistency_of_states, is_hedged, observation_states
 from rgro_bench.clinical.extractor import extract
 from rgro_bench.clinical.sentences import split_sentences
 from rgro_bench.clinical.types import GuidelineReport, Mention, RuleResult
@@ -63,18 +64,42 @@ _NUMBER_WORDS = {
 _NO_FOLLOW_UP = re.compile(r"\bno (?:routine |further )?(?:follow[- ]?up|imaging)\b")
 
 
+@dataclass(frozen=True)
+class Pair:
+    """One findings/impression pair with the extractions several rules share, computed once per pair."""
+
+    findings: str
+    impression: str
+    findings_mentions: list[Mention]
+    impression_mentions: list[Mention]
+    findings_states: dict[str, ObservationState]
+    impression_states: dict[str, ObservationState]
+
+    @classmethod
+    def of(cls, findings: str, impression: str) -> Pair:
+        f_mentions, i_mentions = extract(findings), extract(impression)
+        return cls(
+            findings,
+            impression,
+            f_mentions,
+            i_mentions,
+            observation_states(f_mentions),
+            observation_states(i_mentions),
+        )
+
+
 def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def rule_no_hedging(findings: str, impression: str) -> RuleResult:
-    if is_hedged(impression):
+def rule_no_hedging(pair: Pair) -> RuleResult:
+    if is_hedged(pair.impression):
         return RuleResult(False, "the impression hedges", HEDGING)
     return RuleResult(True, "no hedging phrase", HEDGING)
 
 
-def rule_concise(findings: str, impression: str) -> RuleResult:
-    f_words, i_words = _words(findings), _words(impression)
+def rule_concise(pair: Pair) -> RuleResult:
+    f_words, i_words = _words(pair.findings), _words(pair.impression)
     if not f_words:
         return RuleResult(None, "no findings to compare with", HARTUNG)
     limit = max(CONCISE_MIN_WORDS, CONCISE_LENGTH_RATIO * len(f_words))
@@ -89,11 +114,11 @@ def rule_concise(findings: str, impression: str) -> RuleResult:
     return RuleResult(True, f"{len(i_words)} words, synthesised", HARTUNG)
 
 
-def rule_numbered_list(findings: str, impression: str) -> RuleResult:
-    items = split_sentences(impression)
+def rule_numbered_list(pair: Pair) -> RuleResult:
+    items = split_sentences(pair.impression)
     if len(items) < 2:
         return RuleResult(None, "a single item", HARTUNG)
-    if _NUMBERED.search(impression):
+    if _NUMBERED.search(pair.impression):
         return RuleResult(True, f"{len(items)} items, numbered", HARTUNG)
     return RuleResult(False, f"{len(items)} items, not numbered", HARTUNG)
 
@@ -106,8 +131,8 @@ def _item_ranks(mentions: list[Mention]) -> dict[int, int]:
     return ranks
 
 
-def rule_most_significant_first(findings: str, impression: str) -> RuleResult:
-    ranks = _item_ranks(extract(impression))
+def rule_most_significant_first(pair: Pair) -> RuleResult:
+    ranks = _item_ranks(pair.impression_mentions)
     if len(ranks) < 2 or len(set(ranks.values())) < 2:
         return RuleResult(None, "fewer than two items of different significance", HARTUNG)
     first = ranks[min(ranks)]
@@ -117,27 +142,26 @@ def rule_most_significant_first(findings: str, impression: str) -> RuleResult:
     return RuleResult(False, f"item {top + 1} outranks the first abnormal item", HARTUNG)
 
 
-def _critical(findings: str) -> list[str]:
-    states = observation_states(extract(findings))
-    return sorted(o for o, s in states.items() if o in CRITICAL and s.status == "positive")
+def _critical(pair: Pair) -> list[str]:
+    return sorted(o for o, s in pair.findings_states.items() if o in CRITICAL and s.status == "positive")
 
 
-def rule_critical_first(findings: str, impression: str) -> RuleResult:
-    critical = _critical(findings)
+def rule_critical_first(pair: Pair) -> RuleResult:
+    critical = _critical(pair)
     if not critical:
         return RuleResult(None, "no critical finding", ACR)
-    first = [m.observation for m in extract(impression) if m.sentence_index == 0 and m.status == "positive"]
+    first = [m.observation for m in pair.impression_mentions if m.sentence_index == 0 and m.status == "positive"]
     missing = [c for c in critical if c not in first]
     if missing:
         return RuleResult(False, f"{', '.join(missing)} not stated in the first item", ACR)
     return RuleResult(True, f"{', '.join(critical)} stated first", ACR)
 
 
-def rule_critical_communicated(findings: str, impression: str) -> RuleResult:
-    critical = _critical(findings)
+def rule_critical_communicated(pair: Pair) -> RuleResult:
+    critical = _critical(pair)
     if not critical:
         return RuleResult(None, "no critical finding", ACR)
-    if _COMMUNICATED.search(impression.lower()):
+    if _COMMUNICATED.search(pair.impression.lower()):
         return RuleResult(True, "communication documented", ACR)
     return RuleResult(False, f"{', '.join(critical)}: no documented communication", ACR)
 
@@ -151,19 +175,19 @@ def _months(text: str) -> list[float]:
     return out
 
 
-def rule_fleischner(findings: str, impression: str) -> RuleResult:
+def rule_fleischner(pair: Pair) -> RuleResult:
     """Solid, single, low-risk nodule table (the radiograph gives no risk factors, so low risk is the
     default). Fleischner 2017 was written for CT-detected nodules; on a radiograph we read it as the
     follow-up an impression should state once a size is measured. Calcified nodules are benign: excluded."""
     sizes = [
         m.size_mm
-        for m in extract(findings) + extract(impression)
+        for m in pair.findings_mentions + pair.impression_mentions
         if m.observation == "nodule" and m.status == "positive" and m.size_mm and "calcif" not in m.sentence.lower()
     ]
     if not sizes:
         return RuleResult(None, "no measured non-calcified nodule", FLEISCHNER)
     size = max(sizes)
-    text = impression.lower()
+    text = pair.impression.lower()
     recommends = bool(_CT_FOLLOW_UP.search(text)) and not _NO_FOLLOW_UP.search(text)
     months = _months(text)
     if size < 6:
@@ -185,8 +209,8 @@ def rule_fleischner(findings: str, impression: str) -> RuleResult:
     return RuleResult(True, f"{size:g} mm: CT at 3 months, PET/CT or tissue sampling advised", FLEISCHNER)
 
 
-def rule_no_unsupported(findings: str, impression: str) -> RuleResult:
-    result = consistency(findings, impression)
+def rule_no_unsupported(pair: Pair) -> RuleResult:
+    result = consistency_of_states(pair.findings_states, pair.impression_states)
     if not result.n_impression_positive:
         return RuleResult(None, "the impression asserts no observation", HARTUNG)
     invented = [e["observation"] for e in result.explanations if e["kind"] == "hallucination"]
@@ -195,7 +219,7 @@ def rule_no_unsupported(findings: str, impression: str) -> RuleResult:
     return RuleResult(True, "every assertion is in the findings", HARTUNG)
 
 
-RULES: dict[str, Callable[[str, str], RuleResult]] = {
+RULES: dict[str, Callable[[Pair], RuleResult]] = {
     "no_hedging": rule_no_hedging,
     "concise": rule_concise,
     "numbered_list": rule_numbered_list,
@@ -209,7 +233,8 @@ RULES: dict[str, Callable[[str, str], RuleResult]] = {
 
 def guideline_report(findings: str, impression: str) -> GuidelineReport:
     """Every rule on one pair; ``score`` is the pass rate over the rules that apply (1.0 if none do)."""
-    rules = {name: rule(findings, impression) for name, rule in RULES.items()}
+    pair = Pair.of(findings, impression)
+    rules = {name: rule(pair) for name, rule in RULES.items()}
     applicable = [r.passed for r in rules.values() if r.passed is not None]
     score = sum(applicable) / len(applicable) if applicable else 1.0
     return GuidelineReport(rules=rules, score=score)

@@ -37,11 +37,13 @@ _ABBREVIATIONS = frozenset(
     ]
 )
 _HAS_WORD = re.compile(r"[A-Za-z0-9]")
+_BARE_MARKER = re.compile(r"\(?\d{1,2}[.)]")
+_INITIAL = re.compile(r"[a-z]\.")
 
 
 def _ends_in_abbreviation(piece: str) -> bool:
     last = piece.rsplit(None, 1)[-1].lower()
-    return last in _ABBREVIATIONS or bool(re.fullmatch(r"[a-z]\.", last))
+    return last in _ABBREVIATIONS or bool(_INITIAL.fullmatch(last))
 
 
 @lru_cache(maxsize=65536)
@@ -49,7 +51,7 @@ def _split(text: str) -> tuple[str, ...]:
     pieces = [p for p in _BOUNDARY.split(text.strip()) if p]
     merged: list[str] = []
     for piece in pieces:
-        bare_marker = merged and re.fullmatch(r"\(?\d{1,2}[.)]", merged[-1].strip())
+        bare_marker = merged and _BARE_MARKER.fullmatch(merged[-1].strip())
         if merged and (bare_marker or _ends_in_abbreviation(merged[-1])):
             merged[-1] = f"{merged[-1]} {piece}"
         else:
