@@ -80,7 +80,7 @@ def run_rl(trainer_cls, script: ScriptArguments, rewards: RewardArguments, confi
         args=config,
         train_dataset=rl_dataset(script.task, script.split, script.limit),
         processing_class=tokenizer,
-        callbacks=[jsonl_callback(out / "log.jsonl")],
+        callbacks=[jsonl_callback(out / "log.jsonl", script.log_all_ranks)],
         peak_flops=script.peak_flops,
         **extra,
     )

@@ -32,8 +32,11 @@ def recipe_types(stage: str) -> tuple[type, ...]:
     from reference.rgro_config import RgroConfig
     from reference.sft_config import ScriptArguments
 
-    return {"sft": (ScriptArguments, SFTConfig), "grpo": (ScriptArguments, RewardArguments, GRPOConfig),
-            "rgro": (ScriptArguments, RewardArguments, RgroConfig)}[stage]
+    return {
+        "sft": (ScriptArguments, SFTConfig),
+        "grpo": (ScriptArguments, RewardArguments, GRPOConfig),
+        "rgro": (ScriptArguments, RewardArguments, RgroConfig),
+    }[stage]
 
 
 def validate_recipe(recipe: Path) -> str:
@@ -64,8 +67,13 @@ def validate_accelerate(config: Path):
 
 
 def launch_command(
-    recipe: Path, accelerate_config: Path, *, machine_rank: int | None = None, main_process_ip: str | None = None,
-    main_process_port: int | None = None, num_processes: int | None = None,
+    recipe: Path,
+    accelerate_config: Path,
+    *,
+    machine_rank: int | None = None,
+    main_process_ip: str | None = None,
+    main_process_port: int | None = None,
+    num_processes: int | None = None,
 ) -> list[str]:
     stage = validate_recipe(recipe)
     cluster = validate_accelerate(accelerate_config)
@@ -93,9 +101,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num-processes", type=int, default=None, help="total processes, overriding the config")
     parser.add_argument("--run", action="store_true", help="run the command instead of printing it")
     args = parser.parse_args(argv)
-    command = launch_command(args.recipe, args.accelerate, machine_rank=args.machine_rank,
-                             main_process_ip=args.main_process_ip, main_process_port=args.main_process_port,
-                             num_processes=args.num_processes)
+    command = launch_command(
+        args.recipe,
+        args.accelerate,
+        machine_rank=args.machine_rank,
+        main_process_ip=args.main_process_ip,
+        main_process_port=args.main_process_port,
+        num_processes=args.num_processes,
+    )
     print(shlex.join(command))
     return subprocess.call(command) if args.run else 0
 

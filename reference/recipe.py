@@ -22,8 +22,14 @@ from reference.config_files import CONFIG_DIR, parse_config, read_yaml
 STAGES = ("sft", "grpo", "rgro")
 EVAL_METRICS = ("rouge", "consistency", "observation_f1", "guidelines", "length")
 #: the table's columns: (metric column, label)
-COLUMNS = (("rougeL", "ROUGE-L"), ("fc_recall", "FC recall"), ("fc_precision", "FC precision"), ("fc_f1", "FC F1"),
-           ("obs_f1", "Obs F1"), ("guideline_score", "Guideline"))
+COLUMNS = (
+    ("rougeL", "ROUGE-L"),
+    ("fc_recall", "FC recall"),
+    ("fc_precision", "FC precision"),
+    ("fc_f1", "FC F1"),
+    ("obs_f1", "Obs F1"),
+    ("guideline_score", "Guideline"),
+)
 BASELINES = ("baseline:constant", "baseline:lead-1", "baseline:tfidf-nn")
 DEFAULT_CACHE = Path("runs/tiny-recipe")
 
@@ -60,7 +66,8 @@ def _train_stage(stage: str, path: Path, overrides: dict[str, Any]) -> None:
 
 
 def ensure_trained(
-    cache_dir: str | Path = DEFAULT_CACHE, overrides: dict[str, dict[str, Any]] | None = None,
+    cache_dir: str | Path = DEFAULT_CACHE,
+    overrides: dict[str, dict[str, Any]] | None = None,
     config_dir: Path = CONFIG_DIR,
 ) -> dict[str, Path]:
     """Train the tiny SFT, GRPO and RGRO models unless already cached; returns {name: model folder}.
@@ -94,8 +101,15 @@ def evaluate_models(models: dict[str, str], out: Path, limit: int | None, seed: 
     evaluations = {}
     for name, spec in models.items():
         model_args = {"batch_size": "64"} if spec.startswith("hf:") else None
-        evaluations[name] = evaluate(spec, "iu-xray", metrics=list(EVAL_METRICS), output_dir=out / "eval",
-                                     model_args=model_args, limit=limit, seed=seed)
+        evaluations[name] = evaluate(
+            spec,
+            "iu-xray",
+            metrics=list(EVAL_METRICS),
+            output_dir=out / "eval",
+            model_args=model_args,
+            limit=limit,
+            seed=seed,
+        )
     return evaluations
 
 
@@ -127,30 +141,51 @@ def markdown(report: dict[str, Any]) -> str:
     def pct(x):
         return "–" if x is None else f"{100 * x:.1f}"
 
-    lines = ["# Tiny recipe on iu-xray (test split)", "",
-             f"{report['n_test']} test studies; SFT, GRPO and RGRO from the same SFT checkpoint, same RL budget. "
-             "Values ×100 with 95% bootstrap intervals.", "",
-             "| model | " + " | ".join(label for _, label in COLUMNS) + " |",
-             "|---|" + "---|" * len(COLUMNS)]
+    lines = [
+        "# Tiny recipe on iu-xray (test split)",
+        "",
+        f"{report['n_test']} test studies; SFT, GRPO and RGRO from the same SFT checkpoint, same RL budget. "
+        "Values ×100 with 95% bootstrap intervals.",
+        "",
+        "| model | " + " | ".join(label for _, label in COLUMNS) + " |",
+        "|---|" + "---|" * len(COLUMNS),
+    ]
     for row in report["table"]:
         cells = [f"{pct(row[c]['value'])} [{pct(row[c]['ci_low'])}, {pct(row[c]['ci_high'])}]" for c, _ in COLUMNS]
         lines.append(f"| {row['model']} | " + " | ".join(cells) + " |")
     for key, title in (("rgro_vs_sft", "RGRO − SFT"), ("rgro_vs_grpo", "RGRO − GRPO")):
-        lines += ["", f"**{title}** (paired bootstrap, two-sided):", "", "| metric | difference ×100 | p |", "|---|---|---|"]
+        lines += [
+            "",
+            f"**{title}** (paired bootstrap, two-sided):",
+            "",
+            "| metric | difference ×100 | p |",
+            "|---|---|---|",
+        ]
         for column, label in COLUMNS:
             t = report[key][column]
             lines.append(f"| {label} | {100 * t['difference']:+.2f} | {t['p_value']:.4f} |")
     goal = report["goal"]
-    lines += ["", f"Goal (RGRO beats SFT on FC F1 with p < 0.05, ROUGE-L within 1 point): "
-              f"**{'met' if goal['met'] else 'not met'}** (FC F1 {100 * goal['fc_f1_difference']:+.2f}, "
-              f"p = {goal['fc_f1_p']:.4f}; ROUGE-L {100 * goal['rougeL_difference']:+.2f}).", "",
-              "Training seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in report["train_seconds"].items()) + ".",
-              f"Wall time of this run: {report['wall_seconds']:.0f} s.", ""]
+    lines += [
+        "",
+        f"Goal (RGRO beats SFT on FC F1 with p < 0.05, ROUGE-L within 1 point): "
+        f"**{'met' if goal['met'] else 'not met'}** (FC F1 {100 * goal['fc_f1_difference']:+.2f}, "
+        f"p = {goal['fc_f1_p']:.4f}; ROUGE-L {100 * goal['rougeL_difference']:+.2f}).",
+        "",
+        "Training seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in report["train_seconds"].items()) + ".",
+        f"Wall time of this run: {report['wall_seconds']:.0f} s.",
+        "",
+    ]
     return "\n".join(lines)
 
 
-def run(out: Path, cache: Path, overrides: dict[str, dict[str, Any]], eval_limit: int | None, seed: int,
-        baselines: bool = True) -> dict[str, Any]:
+def run(
+    out: Path,
+    cache: Path,
+    overrides: dict[str, dict[str, Any]],
+    eval_limit: int | None,
+    seed: int,
+    baselines: bool = True,
+) -> dict[str, Any]:
     from rgro_bench.results.io import atomic_write_text, write_json
 
     started = time.perf_counter()
@@ -161,16 +196,24 @@ def run(out: Path, cache: Path, overrides: dict[str, dict[str, Any]], eval_limit
     evaluations = evaluate_models(models, out, eval_limit, seed)
     rgro_vs_sft = comparison(evaluations, "RGRO", "SFT", seed)
     report = {
-        "task": "iu-xray", "split": "test", "n_test": evaluations["SFT"].result.task.n_samples, "seed": seed,
-        "models": models, "table": results_table(evaluations), "rgro_vs_sft": rgro_vs_sft,
+        "task": "iu-xray",
+        "split": "test",
+        "n_test": evaluations["SFT"].result.task.n_samples,
+        "seed": seed,
+        "models": models,
+        "table": results_table(evaluations),
+        "rgro_vs_sft": rgro_vs_sft,
         "rgro_vs_grpo": comparison(evaluations, "RGRO", "GRPO", seed),
         "goal": {
-            "fc_f1_difference": rgro_vs_sft["fc_f1"]["difference"], "fc_f1_p": rgro_vs_sft["fc_f1"]["p_value"],
+            "fc_f1_difference": rgro_vs_sft["fc_f1"]["difference"],
+            "fc_f1_p": rgro_vs_sft["fc_f1"]["p_value"],
             "rougeL_difference": rgro_vs_sft["rougeL"]["difference"],
-            "met": rgro_vs_sft["fc_f1"]["difference"] > 0 and rgro_vs_sft["fc_f1"]["p_value"] < 0.05
+            "met": rgro_vs_sft["fc_f1"]["difference"] > 0
+            and rgro_vs_sft["fc_f1"]["p_value"] < 0.05
             and rgro_vs_sft["rougeL"]["difference"] > -0.01,
         },
-        "train_seconds": stage_seconds(paths), "wall_seconds": time.perf_counter() - started,
+        "train_seconds": stage_seconds(paths),
+        "wall_seconds": time.perf_counter() - started,
     }
     write_json(out / "results.json", report)
     atomic_write_text(out / "results.md", markdown(report))

@@ -30,8 +30,11 @@ DEFAULT_TOLERANCE = 0.02
 
 def figures(report: dict[str, Any]) -> dict[str, float]:
     table = {row["model"]: row for row in report["table"]}
-    out = {f"{m}/{c}": table[m][c]["value"] for m in ("SFT", "GRPO", "RGRO") for c in
-           ("rougeL", "fc_recall", "fc_precision", "fc_f1", "obs_f1", "guideline_score")}
+    out = {
+        f"{m}/{c}": table[m][c]["value"]
+        for m in ("SFT", "GRPO", "RGRO")
+        for c in ("rougeL", "fc_recall", "fc_precision", "fc_f1", "obs_f1", "guideline_score")
+    }
     out["RGRO-SFT/fc_f1_p"] = report["rgro_vs_sft"]["fc_f1"]["p_value"]
     return out
 
@@ -54,10 +57,15 @@ def read_reference(path: Path = REFERENCE) -> dict[str, Any]:
 
 def history_row(report: dict[str, Any], throughput: dict[str, float] | None = None) -> dict[str, Any]:
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False).stdout.strip()
-    return {"commit": commit or None, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "machine": platform.node(), "device": platform.processor() or platform.machine(),
-            "figures": figures(report), "train_seconds": report.get("train_seconds"),
-            "throughput": throughput or {}}
+    return {
+        "commit": commit or None,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": platform.node(),
+        "device": platform.processor() or platform.machine(),
+        "figures": figures(report),
+        "train_seconds": report.get("train_seconds"),
+        "throughput": throughput or {},
+    }
 
 
 def append_history(row: dict[str, Any], folder: Path = HISTORY) -> Path:
@@ -82,8 +90,9 @@ def plot_history(path: Path, out: Path) -> Path:
     fig, (quality, speed) = plt.subplots(1, 2, figsize=(11, 4))
     for model in ("SFT", "GRPO", "RGRO"):
         for column, style in (("fc_f1", "-"), ("rougeL", ":")):
-            quality.plot(x, [r["figures"].get(f"{model}/{column}") for r in rows], style, marker="o",
-                         label=f"{model} {column}")
+            quality.plot(
+                x, [r["figures"].get(f"{model}/{column}") for r in rows], style, marker="o", label=f"{model} {column}"
+            )
     quality.set_ylabel("score")
     quality.legend(fontsize=7)
     speed.plot(x, [r.get("throughput", {}).get("rgro_tokens_per_s") for r in rows], marker="o", label="RGRO tokens/s")
@@ -102,8 +111,10 @@ def rgro_throughput(cache_paths: dict[str, Path]) -> dict[str, float]:
     rows = [r for r in read_log(cache_paths["rgro"] / "log.jsonl") if "throughput/tokens_per_s" in r]
     if not rows:
         return {}
-    return {"rgro_tokens_per_s": sum(r["throughput/tokens_per_s"] for r in rows) / len(rows),
-            "rgro_mfu": sum(r["throughput/mfu"] for r in rows) / len(rows)}
+    return {
+        "rgro_tokens_per_s": sum(r["throughput/tokens_per_s"] for r in rows) / len(rows),
+        "rgro_mfu": sum(r["throughput/mfu"] for r in rows) / len(rows),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,8 +134,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_reference:
         from rgro_bench.results.io import write_json
 
-        write_json(REFERENCE, {"figures": {f"{m}/{c}": {"value": found[f"{m}/{c}"], "tolerance": DEFAULT_TOLERANCE}
-                                           for m, c in CHECKED}, "recipe": "reference/configs/tiny-cpu-*.yaml"})
+        write_json(
+            REFERENCE,
+            {
+                "figures": {
+                    f"{m}/{c}": {"value": found[f"{m}/{c}"], "tolerance": DEFAULT_TOLERANCE} for m, c in CHECKED
+                },
+                "recipe": "reference/configs/tiny-cpu-*.yaml",
+            },
+        )
         print(f"reference written to {REFERENCE}")
         return 0
     failures = compare(found, read_reference())

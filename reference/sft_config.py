@@ -19,6 +19,9 @@ class ScriptArguments:
     task: str = field(default="iu-xray", metadata={"help": "task id whose prompt template and data are used"})
     split: str = field(default="train", metadata={"help": "split to train on"})
     limit: int | None = field(default=None, metadata={"help": "train on the first N studies of the split only"})
+    log_all_ranks: bool = field(
+        default=False, metadata={"help": "every process writes its own log.rank<N>.jsonl (to check that ranks agree)"}
+    )
     peak_flops: float = field(
         default=1.0e11,
         metadata={"help": "peak FLOP/s of one device for the MFU estimate (e.g. 9.9e14 for an H100 in bf16)"},

@@ -42,7 +42,7 @@ def train_sft(script: ScriptArguments, config) -> Path:
         args=config,
         train_dataset=sft_dataset(script.task, script.split, script.limit),
         processing_class=AutoTokenizer.from_pretrained(model),
-        callbacks=[jsonl_callback(out / "log.jsonl")],
+        callbacks=[jsonl_callback(out / "log.jsonl", script.log_all_ranks)],
     )
     trainer.train(resume_from_checkpoint=last_checkpoint(config.output_dir))
     trainer.save_model(config.output_dir)

@@ -62,17 +62,19 @@ def timed(clock_attr: str, phase: str):
     return wrap
 
 
-def jsonl_callback(path: Path):
-    """A transformers TrainerCallback appending every log (main process only) as one JSON line."""
+def jsonl_callback(path: Path, all_ranks: bool = False):
+    """A transformers TrainerCallback appending every log as one JSON line: the main process writes
+    ``path``; with ``all_ranks`` every other process writes ``<stem>.rank<N>.jsonl`` beside it."""
     from transformers import TrainerCallback
 
     class JsonlLog(TrainerCallback):
         def on_log(self, args, state, control, logs=None, **kwargs):
-            if not state.is_world_process_zero or not logs:
+            if not logs or not (state.is_world_process_zero or all_ranks):
                 return
-            path.parent.mkdir(parents=True, exist_ok=True)
+            target = path if state.is_world_process_zero else path.with_suffix(f".rank{args.process_index}.jsonl")
+            target.parent.mkdir(parents=True, exist_ok=True)
             row = {"step": state.global_step, "epoch": state.epoch, **logs}
-            with path.open("a") as handle:
+            with target.open("a") as handle:
                 handle.write(json.dumps(row, default=float) + "\n")
 
     return JsonlLog()
@@ -110,7 +112,8 @@ def plot_log(path: Path, out: Path, title: str = "") -> Path:
     if points:
         twin.plot(*zip(*points, strict=True), color="black", linestyle="--", label="tokens/s")
         twin.set_ylabel("tokens/s")
-    right.legend(fontsize=7, loc="upper left")
+    if right.get_legend_handles_labels()[0]:
+        right.legend(fontsize=7, loc="upper left")
     fig.suptitle(title)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -84,7 +84,7 @@ def test_token_ends_follow_the_generated_ids(tiny_model_dir):
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     text = " 1. Small left pleural effusion. 2. No pneumothorax."
-    ids = tokenizer(text, add_special_tokens=False).input_ids + [tokenizer.eos_token_id]
+    ids = [*tokenizer(text, add_special_tokens=False).input_ids, tokenizer.eos_token_id]
     ends = token_ends(tokenizer, ids)
     assert ends[-1] == len(text) and ends == sorted(ends)
     stages = parse_stages(text)

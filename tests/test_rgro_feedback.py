@@ -13,8 +13,10 @@ EXAMPLE = Path(__file__).parents[1] / "reference" / "rgro" / "examples" / "feedb
 def test_example_file_is_marked_and_parses():
     rows = read_feedback(EXAMPLE)
     assert {type(r) for r in rows} == {Rating, Preference}
-    assert all(json.loads(line)["source"] == "written for tests, not clinical judgements"
-               for line in EXAMPLE.read_text().splitlines())
+    assert all(
+        json.loads(line)["source"] == "written for tests, not clinical judgements"
+        for line in EXAMPLE.read_text().splitlines()
+    )
 
 
 def test_fit_rewards_a_faithful_impression_over_a_hallucinated_one():
@@ -22,7 +24,8 @@ def test_fit_rewards_a_faithful_impression_over_a_hallucinated_one():
     model = FeedbackModel.fit_file(EXAMPLE, scorer)
     findings = "There is a small left pleural effusion. No pneumothorax."
     good, bad = model.reward_function(scorer)(
-        completions=["Small left pleural effusion.", "Right pneumothorax."], findings=[findings] * 2,
+        completions=["Small left pleural effusion.", "Right pneumothorax."],
+        findings=[findings] * 2,
         reference=[None, None],
     )
     assert 0 <= bad < good <= 1
@@ -33,8 +36,12 @@ def test_fit_rewards_a_faithful_impression_over_a_hallucinated_one():
 
 @pytest.mark.parametrize(
     ("line", "message"),
-    [('{"findings": "x", "impression": "y", "rating": 9}', "rating"), ('{"impression": "y", "rating": 3}', "findings"),
-     ('{"findings": "x", "impression": "y"}', "expected a 'rating'"), ("not json", "not JSON")],
+    [
+        ('{"findings": "x", "impression": "y", "rating": 9}', "rating"),
+        ('{"impression": "y", "rating": 3}', "findings"),
+        ('{"findings": "x", "impression": "y"}', "expected a 'rating'"),
+        ("not json", "not JSON"),
+    ],
 )
 def test_bad_rows_name_file_line_and_field(tmp_path, line, message):
     path = tmp_path / "fb.jsonl"

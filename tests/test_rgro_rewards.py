@@ -43,14 +43,18 @@ class FakeChecks:
 
 
 def test_stage_rewards_follow_the_verdicts():
-    stages = parse_stages("1. Effusion. 2. Lung mass. 3. Pneumothorax. 4. Effusion again. 5. Pneumonia cannot be excluded.")
+    stages = parse_stages(
+        "1. Effusion. 2. Lung mass. 3. Pneumothorax. 4. Effusion again. 5. Pneumonia cannot be excluded."
+    )
     r = stage_rewards(["effusion"], stages, FakeChecks(), guideline_score=0.0)
     w = StageWeights()
     assert r == [w.supported, w.unsupported, w.contradicted, w.supported + w.repeated, w.hedged]
 
 
 def test_recommendation_stage_earns_the_guideline_score():
-    _, r = impression_stage_rewards("f", "1. Effusion. 2. Recommend follow-up CT.", FakeChecks(), StageWeights(guideline=2.0))
+    _, r = impression_stage_rewards(
+        "f", "1. Effusion. 2. Recommend follow-up CT.", FakeChecks(), StageWeights(guideline=2.0)
+    )
     assert r == [1.0, 1.5]
 
 
@@ -83,7 +87,9 @@ def test_component_rewards_come_from_the_harness_metrics():
     funcs, _ = episode_reward_functions(EpisodeWeights(), MetricScorer())
     findings = ["There is a small left pleural effusion. No pneumothorax."] * 2
     completions = [" Small left pleural effusion.", " No acute disease."]
-    values = {f.__name__: f(completions=completions, findings=findings, reference=["Left pleural effusion."] * 2)
-              for f in funcs}
+    values = {
+        f.__name__: f(completions=completions, findings=findings, reference=["Left pleural effusion."] * 2)
+        for f in funcs
+    }
     assert values["recall"][0] == 1.0 and values["recall"][1] == 0.0
     assert values["rouge"][0] > values["rouge"][1]

@@ -5,7 +5,9 @@ def test_numbered_items_are_stages_with_spans_into_the_text():
     text = "1. Small left pleural effusion. 2. Nodule of 4.5 mm in the right upper lobe. 3. No pneumothorax."
     stages = parse_stages(text)
     assert [s.text for s in stages] == [
-        "Small left pleural effusion.", "Nodule of 4.5 mm in the right upper lobe.", "No pneumothorax."
+        "Small left pleural effusion.",
+        "Nodule of 4.5 mm in the right upper lobe.",
+        "No pneumothorax.",
     ]
     assert all(text[s.start : s.end] == s.text for s in stages)
     assert [s.index for s in stages] == [0, 1, 2]

@@ -17,7 +17,9 @@ def test_every_recipe_validates(recipe):
 
 @pytest.mark.parametrize("accelerate", ACCELERATE, ids=lambda p: p.name)
 def test_gpu_recipes_build_their_launch_command(accelerate):
-    command = launch_command(CONFIG_DIR / "gpu-rgro.yaml", accelerate, machine_rank=1 if "multinode" in accelerate.name else None)
+    command = launch_command(
+        CONFIG_DIR / "gpu-rgro.yaml", accelerate, machine_rank=1 if "multinode" in accelerate.name else None
+    )
     assert command[:4] == ["accelerate", "launch", "--config_file", str(accelerate)]
     assert command[-4:] == ["-m", "reference.rgro_trainer", "--config", str(CONFIG_DIR / "gpu-rgro.yaml")]
     if "multinode" in accelerate.name:
@@ -45,7 +47,7 @@ def test_config_help_doubles_as_cli_help():
     from reference.rgro_config import RgroConfig
     from reference.sft_config import ScriptArguments
 
-    script, config = parse_config(None, (ScriptArguments, RgroConfig), {"stage_lambda": 0.25, "use_cpu": True})
+    _script, config = parse_config(None, (ScriptArguments, RgroConfig), {"stage_lambda": 0.25, "use_cpu": True})
     assert config.stage_lambda == 0.25 and config.stage_weights().unsupported < 0
     from dataclasses import fields
 

@@ -13,9 +13,14 @@ def test_compare_flags_only_figures_below_tolerance():
 
 def test_history_appends_rows_and_plots(tmp_path):
     for value in (0.4, 0.45):
-        row = {"commit": "abc1234", "date": "2025-01-01T00:00:00", "machine": "m", "device": "cpu",
-               "figures": {f"{m}/{c}": value for m in ("SFT", "GRPO", "RGRO") for c in ("fc_f1", "rougeL")},
-               "throughput": {"rgro_tokens_per_s": 100.0}}
+        row = {
+            "commit": "abc1234",
+            "date": "2025-01-01T00:00:00",
+            "machine": "m",
+            "device": "cpu",
+            "figures": {f"{m}/{c}": value for m in ("SFT", "GRPO", "RGRO") for c in ("fc_f1", "rougeL")},
+            "throughput": {"rgro_tokens_per_s": 100.0},
+        }
         path = append_history(row, tmp_path)
     assert [json.loads(line)["figures"]["RGRO/fc_f1"] for line in path.read_text().splitlines()] == [0.4, 0.45]
     png = plot_history(path, tmp_path / "history.png")
