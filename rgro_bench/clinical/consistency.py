@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
-from rgro_bench.clinical.extractor import extract
+from rgro_bench.clinical.extractor import extract, register_derived_cache
 from rgro_bench.clinical.lexicon import CHEXPERT_CLASSES, HEDGING_PHRASES
 from rgro_bench.clinical.types import Consistency, Mention, StatementVerdict
 
@@ -43,6 +44,15 @@ def observation_states(mentions: Iterable[Mention]) -> dict[str, ObservationStat
     return states
 
 
+@lru_cache(maxsize=131072)
+def text_states(text: str) -> dict[str, ObservationState]:
+    """``observation_states`` of a text's extraction, cached per text like the extraction (read-only)."""
+    return observation_states(extract(text))
+
+
+register_derived_cache(text_states.cache_clear)
+
+
 def _laterality_flip(a: frozenset[str], b: frozenset[str]) -> bool:
     """Both texts name a side, neither says bilateral, and they share none."""
     return bool(a and b) and "bilateral" not in a | b and not a & b
@@ -62,7 +72,7 @@ def _explain(kind: str, observation: str, mention: Mention, section: str, rule: 
 
 def consistency(findings: str, impression: str) -> Consistency:
     """Judge ``impression`` against its own ``findings`` (see ``Consistency`` for empty-case conventions)."""
-    return consistency_of_states(observation_states(extract(findings)), observation_states(extract(impression)))
+    return consistency_of_states(text_states(findings), text_states(impression))
 
 
 def consistency_of_states(f_states: dict[str, ObservationState], i_states: dict[str, ObservationState]) -> Consistency:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from functools import lru_cache
 
 from rgro_bench.clinical.dispatch import PhraseScanner
@@ -177,8 +178,19 @@ def extract(text: str) -> list[Mention]:
     return list(_extract(text or ""))
 
 
+#: clear functions of caches other modules keep of values derived from extractions
+_DERIVED_CACHES: list[Callable[[], None]] = []
+
+
+def register_derived_cache(clear: Callable[[], None]) -> None:
+    """Have ``clear_cache`` clear a cache derived from extractions too."""
+    _DERIVED_CACHES.append(clear)
+
+
 def clear_cache() -> None:
-    """Drop cached extractions (benchmarks measure cold speed with it)."""
+    """Drop cached extractions and everything derived from them (benchmarks measure cold speed with it)."""
+    for clear in _DERIVED_CACHES:
+        clear()
     _extract.cache_clear()
     _sentence_mentions.cache_clear()
     _sentence_found.cache_clear()

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rgro_bench.clinical.consistency import ObservationState, consistency_of_states, is_hedged, observation_states
+from rgro_bench.clinical.consistency import ObservationState, consistency_of_states, is_hedged, text_states
 from rgro_bench.clinical.extractor import extract
 from rgro_bench.clinical.sentences import split_sentences
 from rgro_bench.clinical.types import GuidelineReport, Mention, RuleResult
@@ -77,14 +77,8 @@ class Pair:
 
     @classmethod
     def of(cls, findings: str, impression: str) -> Pair:
-        f_mentions, i_mentions = extract(findings), extract(impression)
         return cls(
-            findings,
-            impression,
-            f_mentions,
-            i_mentions,
-            observation_states(f_mentions),
-            observation_states(i_mentions),
+            findings, impression, extract(findings), extract(impression), text_states(findings), text_states(impression)
         )
 
 
@@ -105,9 +99,9 @@ def rule_concise(pair: Pair) -> RuleResult:
     limit = max(CONCISE_MIN_WORDS, CONCISE_LENGTH_RATIO * len(f_words))
     if len(i_words) > limit:
         return RuleResult(False, f"{len(i_words)} words, more than {limit:.0f} (findings: {len(f_words)})", HARTUNG)
-    trigrams = [tuple(i_words[k : k + 3]) for k in range(len(i_words) - 2)]
+    trigrams = list(zip(i_words, i_words[1:], i_words[2:], strict=False))
     if trigrams:
-        f_trigrams = {tuple(f_words[k : k + 3]) for k in range(len(f_words) - 2)}
+        f_trigrams = set(zip(f_words, f_words[1:], f_words[2:], strict=False))
         copied = sum(t in f_trigrams for t in trigrams) / len(trigrams)
         if copied > CONCISE_COPY_RATIO and len(i_words) > 6:
             return RuleResult(False, f"{copied:.0%} of the impression's trigrams are copied from the findings", HARTUNG)
