@@ -1,0 +1,81 @@
+"""The extractor's phrase dispatch must find exactly what one plain alternation finds, and its caches
+(sentences, texts, observation states) must not change any answer."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from rgro_bench.clinical import consistency, extract
+from rgro_bench.clinical.consistency import text_states
+from rgro_bench.clinical.dispatch import PhraseScanner, leading
+from rgro_bench.clinical.extractor import clear_cache
+from rgro_bench.clinical.lexicon import OBSERVATION_GROUPS, TRIGGER_GROUPS
+
+
+def _plain(prefix: str, groups: list[tuple[str, list[str]]], suffix: str, extra: str = "") -> re.Pattern[str]:
+    body = "|".join(f"(?P<{name}>{'|'.join(patterns)})" for name, patterns in groups)
+    return re.compile(f"{prefix}(?:{body}){suffix}{extra}")
+
+
+def _texts(n: int) -> list[str]:
+    """Random word salads from the lexicon's own words plus glue, so that phrases start, overlap and break."""
+    words = sorted(
+        {w for _, _, _, ps in OBSERVATION_GROUPS for p in ps for w in re.findall(r"[a-z]{2,}", p)}
+        | {w for _, _, ps in TRIGGER_GROUPS for p in ps for w in re.findall(r"[a-z]{2,}", p)}
+    )
+    glue = [" ", " ", " ", ", ", "; ", ": ", ". ", "-", "  ", "\t", " 4 mm ", " can't ", " r/o "]
+    rng = random.Random(0)
+    return ["".join(rng.choice(words) + rng.choice(glue) for _ in range(rng.randint(1, 25))) for _ in range(n)]
+
+
+def test_observation_dispatch_matches_plain_alternation():
+    groups = [(name, patterns) for name, _, _, patterns in OBSERVATION_GROUPS]
+    scanner, plain = PhraseScanner(r"\b", groups, r"\b"), _plain(r"\b", groups, r"\b")
+    hit = set()
+    for text in _texts(1500):
+        expected = [(m.start(), m.end(), m.group(), m.lastgroup) for m in plain.finditer(text)]
+        assert list(scanner.finditer(text)) == expected, text
+        hit |= {name for *_, name in expected}
+    assert len(hit) >= 15  # the salads do exercise most groups
+
+
+def test_trigger_dispatch_matches_plain_alternation():
+    groups = [(f"t{i}", patterns) for i, (_, _, patterns) in enumerate(TRIGGER_GROUPS)]
+    scanner = PhraseScanner(r"(?<![\w-])", groups, r"(?![\w-])", extra=[("punct", [r"[;:]"])])
+    plain = _plain(r"(?<![\w-])", groups, r"(?![\w-])", r"|(?P<punct>[;:])")
+    hit = set()
+    for text in _texts(1500):
+        expected = [(m.start(), m.end(), m.group(), m.lastgroup) for m in plain.finditer(text)]
+        assert list(scanner.finditer(text)) == expected, text
+        hit |= {name for *_, name in expected}
+    assert len(hit) >= 8
+
+
+def test_leading_characters():
+    assert leading(r"(?:(?:both|the)\s+)?lungs?") == {"bo", "th", "lu"}
+    assert leading(r"\bno\b") == {"no"}
+    assert leading(r"[;:]") == {";", ":"}  # shorter than the key: the whole match
+    assert " n" in leading(r"(?:is|are)?\s*not")  # optional words, then whitespace: a match may start at a space
+    for unbounded in (r"[\w/-]+ effusion", r".*effusion", r"(?:effusion)?"):
+        with pytest.raises(ValueError, match="may start with any character or match nothing"):
+            leading(unbounded)
+
+
+def test_sentence_cache_renumbers_sentences():
+    clear_cache()
+    alone = extract("No pneumothorax.")
+    second = extract("Heart size is normal. No pneumothorax.")
+    assert [m.sentence_index for m in alone] == [0]
+    assert [(m.observation, m.sentence_index) for m in second if m.observation == "pneumothorax"] == [
+        ("pneumothorax", 1)
+    ]
+
+
+def test_clear_cache_clears_derived_states():
+    consistency("Small left pleural effusion.", "Left effusion.")
+    assert text_states.cache_info().currsize > 0
+    clear_cache()
+    assert text_states.cache_info().currsize == 0
