@@ -3,8 +3,9 @@ against rouge-score's rougeL on the same pairs in the same run.
 
 A benchmark, not a timed test: nothing asserts a time. With ``--benchmark-disable`` (the default
 addopts) each timed function still runs once and the figures are printed; ``nox -s perf`` runs it with
-``--benchmark-enable``. Cold figures clear the extraction caches first; warm figures reuse them, as a
-trainer scoring many samples of the same findings does.
+``--benchmark-enable``. Cold figures clear every cache first (texts, sentences, clause attributes,
+observation states), so the cold pass includes filling them; warm figures reuse them, as a trainer
+scoring many samples of the same findings does.
 """
 
 from __future__ import annotations
