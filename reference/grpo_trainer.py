@@ -100,9 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     from trl import GRPOConfig
 
     from reference.config_files import parse_cli
+    from reference.launch import end_distributed
 
     script, rewards, config = parse_cli((ScriptArguments, RewardArguments, GRPOConfig), argv, __doc__)
-    print(f"GRPO model written to {train_grpo(script, rewards, config)}")
+    out = train_grpo(script, rewards, config)
+    end_distributed()
+    print(f"GRPO model written to {out}")
     return 0
 
 

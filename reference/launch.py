@@ -1,15 +1,29 @@
-"""Launch commands for the GPU and multi-node recipes: validate a recipe YAML and an accelerate config,
-then build the ``accelerate launch`` command (printed, or run with --run).
+"""Launch commands for the recipes: validate a recipe YAML and an accelerate config, then build the
+``accelerate launch`` command (printed, or run with --run). Arguments after ``--`` go to the trainer
+(its recipe fields as ``--field value``).
 
     python -m reference.launch reference/configs/gpu-rgro.yaml \\
         --accelerate reference/configs/accelerate/multinode-deepspeed.yaml --machine-rank 1
+
+Several CPU processes on one machine (gloo), e.g. to check data parallelism without a GPU:
+
+    python -m reference.launch reference/configs/tiny-cpu-sft.yaml --cpu-processes 2 --run -- --max_steps 4
+
+accelerate 1.15 starts only one process for ``--cpu --num_processes N`` unless it is given an MPI
+hostfile, so the command goes through mpirun (Open MPI: ``apt-get install openmpi-bin``) with a
+hostfile of ``localhost slots=N``; rank 0's address and a free port are passed as MASTER_ADDR/PORT.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
+import shutil
+import socket
 import subprocess
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from rgro_bench.errors import ConfigError
@@ -91,16 +105,83 @@ def launch_command(
     return [*command, "-m", TRAINER_MODULES[stage], "--config", str(recipe)]
 
 
+def free_port() -> int:
+    """A TCP port nothing listens on now (the OS picks it), for rank 0's rendezvous."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_hostfile(path: Path, num_processes: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"localhost slots={num_processes}\n")
+    return path
+
+
+def cpu_launch(
+    recipe: Path, num_processes: int, hostfile: Path, trainer_args: Sequence[str] = (), port: int | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """(command, environment additions) running ``recipe`` as ``num_processes`` CPU processes on this
+    machine through mpirun; writes ``hostfile``. Raises ConfigError when no mpirun is installed."""
+    stage = validate_recipe(recipe)
+    if shutil.which("mpirun") is None and shutil.which("mpiexec") is None:
+        raise ConfigError("a multi-process CPU run needs mpirun (Debian/Ubuntu: apt-get install openmpi-bin)")
+    write_hostfile(hostfile, num_processes)
+    env = {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port or free_port())}
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # Open MPI refuses to start as root (containers, CI) unless both are set
+        env.update({"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"})
+    command = [
+        "accelerate",
+        "launch",
+        "--cpu",
+        "--num_processes",
+        str(num_processes),
+        "--num_machines",
+        "1",
+        "--mpirun_hostfile",
+        str(hostfile),
+        "-m",
+        TRAINER_MODULES[stage],
+        "--config",
+        str(recipe),
+        *trainer_args,
+    ]
+    return command, env
+
+
+def end_distributed() -> None:
+    """Tear down the process group a launched trainer joined; a process that exits with it still open
+    is aborted by torch ("terminate called without an active exception"). No-op in a single process."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("recipe", type=Path, help="recipe YAML (reference/configs/gpu-*.yaml)")
-    parser.add_argument("--accelerate", type=Path, required=True, help="accelerate config YAML")
+    parser.add_argument("recipe", type=Path, help="recipe YAML (reference/configs/*.yaml)")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--accelerate", type=Path, help="accelerate config YAML (GPUs, multi-node)")
+    target.add_argument("--cpu-processes", type=int, help="run as this many CPU processes on this machine (mpirun)")
+    parser.add_argument(
+        "--hostfile", type=Path, default=Path("runs/launch/hostfile"), help="MPI hostfile written for --cpu-processes"
+    )
     parser.add_argument("--machine-rank", type=int, default=None, help="this node's rank in a multi-node run")
     parser.add_argument("--main-process-ip", default=None, help="address of rank 0 (multi-node)")
     parser.add_argument("--main-process-port", type=int, default=None, help="port of rank 0 (multi-node)")
     parser.add_argument("--num-processes", type=int, default=None, help="total processes, overriding the config")
     parser.add_argument("--run", action="store_true", help="run the command instead of printing it")
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # what follows "--" goes to the trainer untouched (argparse would read its --options as its own)
+    split = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_args(argv[:split])
+    args.trainer_args = argv[split + 1 :]
+    if args.cpu_processes is not None:
+        command, env = cpu_launch(args.recipe, args.cpu_processes, args.hostfile, args.trainer_args)
+        print(shlex.join([f"{k}={v}" for k, v in env.items()] + command))
+        return subprocess.call(command, env={**os.environ, **env}) if args.run else 0
     command = launch_command(
         args.recipe,
         args.accelerate,
@@ -109,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         main_process_port=args.main_process_port,
         num_processes=args.num_processes,
     )
+    command += args.trainer_args
     print(shlex.join(command))
     return subprocess.call(command) if args.run else 0
 

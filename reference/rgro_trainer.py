@@ -103,10 +103,13 @@ def train_rgro(script: ScriptArguments, rewards: RewardArguments, config) -> Pat
 
 def main(argv: list[str] | None = None) -> int:
     from reference.config_files import parse_cli
+    from reference.launch import end_distributed
     from reference.rgro_config import RgroConfig
 
     script, rewards, config = parse_cli((ScriptArguments, RewardArguments, RgroConfig), argv, __doc__)
-    print(f"RGRO model written to {train_rgro(script, rewards, config)}")
+    out = train_rgro(script, rewards, config)
+    end_distributed()
+    print(f"RGRO model written to {out}")
     return 0
 
 

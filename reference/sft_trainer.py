@@ -56,9 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     from trl import SFTConfig
 
     from reference.config_files import parse_cli
+    from reference.launch import end_distributed
 
     script, config = parse_cli((ScriptArguments, SFTConfig), argv, __doc__)
-    print(f"SFT model written to {train_sft(script, config)}")
+    out = train_sft(script, config)
+    end_distributed()
+    print(f"SFT model written to {out}")
     return 0
 
 

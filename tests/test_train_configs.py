@@ -1,9 +1,10 @@
+import shutil
 from pathlib import Path
 
 import pytest
 
 from reference.config_files import CONFIG_DIR, parse_config
-from reference.launch import launch_command, recipe_stage, validate_recipe
+from reference.launch import cpu_launch, launch_command, main, recipe_stage, validate_recipe
 from rgro_bench.errors import ConfigError
 
 RECIPES = sorted(CONFIG_DIR.glob("*.yaml"))
@@ -52,3 +53,17 @@ def test_config_help_doubles_as_cli_help():
     from dataclasses import fields
 
     assert all(f.metadata.get("help") for f in fields(ScriptArguments))
+
+
+@pytest.mark.skipif(shutil.which("mpirun") is None, reason="needs Open MPI's mpirun (apt-get install openmpi-bin)")
+def test_cpu_launch_goes_through_an_mpi_hostfile(tmp_path, capsys):
+    recipe = CONFIG_DIR / "tiny-cpu-sft.yaml"
+    command, env = cpu_launch(recipe, 2, tmp_path / "hostfile", ["--max_steps", "4"], port=29512)
+    assert command[:5] == ["accelerate", "launch", "--cpu", "--num_processes", "2"]
+    assert command[command.index("--mpirun_hostfile") + 1] == str(tmp_path / "hostfile")
+    assert (tmp_path / "hostfile").read_text() == "localhost slots=2\n"
+    assert command[-6:] == ["-m", "reference.sft_trainer", "--config", str(recipe), "--max_steps", "4"]
+    assert env["MASTER_ADDR"] == "127.0.0.1" and env["MASTER_PORT"] == "29512"
+    # the CLI hands everything after "--" to the trainer
+    assert main([str(recipe), "--cpu-processes", "2", "--hostfile", str(tmp_path / "h"), "--", "--max_steps", "4"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("--max_steps 4")
