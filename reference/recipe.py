@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -65,12 +66,12 @@ def _train_stage(stage: str, path: Path, overrides: dict[str, Any]) -> None:
         train_rgro(*parse_config(path, (ScriptArguments, RewardArguments, RgroConfig), overrides))
 
 
-def ensure_trained(
+def train_stages(
     cache_dir: str | Path = DEFAULT_CACHE,
     overrides: dict[str, dict[str, Any]] | None = None,
     config_dir: Path = CONFIG_DIR,
 ) -> dict[str, Path]:
-    """Train the tiny SFT, GRPO and RGRO models unless already cached; returns {name: model folder}.
+    """Train the tiny SFT, GRPO and RGRO models unless already cached; returns {stage: model folder}.
     ``overrides`` maps a stage to recipe fields replacing the YAML's (e.g. {"grpo": {"max_steps": 10}})."""
     from rgro_bench.results.io import write_json
 
@@ -89,6 +90,44 @@ def ensure_trained(
         _train_stage(stage, files[stage], stage_overrides)
         write_json(done, {"stage": stage, "seconds": time.perf_counter() - t0, "overrides": stage_overrides})
     return paths
+
+
+def parameter_count(model_dir: Path) -> int:
+    """Parameters stored in the model's safetensors file (tied embeddings are stored, and counted, once)."""
+    from safetensors import safe_open
+
+    with safe_open(str(model_dir / "model.safetensors"), framework="np") as weights:
+        return sum(math.prod(weights.get_slice(name).get_shape()) for name in weights.keys())  # noqa: SIM118 (safe_open is not iterable)
+
+
+def model_card(stage: str, model_dir: Path) -> dict[str, Any]:
+    """The leaderboard model card (rgro_bench.leaderboard.schema.ModelCard fields) of a trained tiny model."""
+    training = read_yaml(recipe_files()[stage])
+    how = {
+        "sft": "supervised fine-tuning (TRL SFTTrainer) of a tiny Llama built from scratch",
+        "grpo": "GRPO from the tiny SFT model, episode reward from the harness's clinical metrics",
+        "rgro": f"RGRO (stage credit, lambda {training.get('stage_lambda')}) from the tiny SFT model, same budget as GRPO",
+    }[stage]
+    return {
+        "name": f"Tiny {stage.upper()} (reference recipe)",
+        "authors": ["rgro-bench reference"],
+        "licence": "Apache-2.0",
+        "parameters": parameter_count(model_dir),
+        "base_model": None if stage == "sft" else "Tiny SFT (reference recipe)",
+        "description": f"{how}; reference/configs/tiny-cpu-{stage}.yaml",
+        "training_data": [f"{training.get('task', 'iu-xray')}:{training.get('split', 'train')}"],
+    }
+
+
+def ensure_trained(
+    cache_dir: str | Path = DEFAULT_CACHE,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    config_dir: Path = CONFIG_DIR,
+) -> dict[str, dict[str, Any]]:
+    """The trained tiny models (trained on first use, then cached) as the benchmark enters them:
+    {stage: {"path": model folder, "card": leaderboard model card}}."""
+    paths = train_stages(cache_dir, overrides, config_dir)
+    return {stage: {"path": path, "card": model_card(stage, path)} for stage, path in paths.items()}
 
 
 def stage_seconds(paths: dict[str, Path]) -> dict[str, float]:
@@ -189,7 +228,7 @@ def run(
     from rgro_bench.results.io import atomic_write_text, write_json
 
     started = time.perf_counter()
-    paths = ensure_trained(cache, overrides)
+    paths = train_stages(cache, overrides)
     models = {name.upper(): f"hf:{paths[name]}" for name in STAGES}
     if baselines:
         models.update({b.removeprefix("baseline:"): b for b in BASELINES})

@@ -118,7 +118,7 @@ def rgro_throughput(cache_paths: dict[str, Path]) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from reference.recipe import DEFAULT_CACHE, ensure_trained, run
+    from reference.recipe import DEFAULT_CACHE, run, train_stages
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("runs/regression"), help="folder for this run's results")
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     report = run(args.out, args.cache, {}, None, 0, baselines=False)
     found = figures(report)
     if args.record:
-        row = history_row(report, rgro_throughput(ensure_trained(args.cache)))
+        row = history_row(report, rgro_throughput(train_stages(args.cache)))
         plot_history(append_history(row), HISTORY / "history.png")
     if args.write_reference:
         from rgro_bench.results.io import write_json
