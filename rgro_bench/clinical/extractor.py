@@ -124,24 +124,26 @@ def _sentence_found(sentence: str) -> tuple[_Found, ...]:
     more than reports do (IU X-ray: ~20,000 sentences, ~7,300 distinct), so a report's extraction is
     mostly cache hits plus numbering."""
     lower = sentence.lower()
+    spans = [(start, end, text, _OBSERVATION_META[group]) for start, end, text, group in _OBSERVATIONS.finditer(lower)]
+    spans = [span for span in spans if span[3][0] is not None]
+    if not spans:  # most of the work below only serves mentions: skip it for sentences without any
+        return ()
     triggers: list[tuple[int, int, str, str, str]] = []
     terminations: list[int] = []
     clause_stops: list[int] = []  # terminations and copulas
-    for t_start, t_end, text, group in _TRIGGERS.finditer(lower):
-        kind, direction = _TRIGGER_META[group]
-        if kind == "termination":
-            terminations.append(t_start)
-            clause_stops.append(t_start)
-        elif kind == "copula":
-            clause_stops.append(t_start)
-        elif kind != "pseudo":
-            triggers.append((t_start, t_end, kind, direction, text))
+    if not all(forced for *_, (_, forced) in spans):
+        for t_start, t_end, text, group in _TRIGGERS.finditer(lower):
+            kind, direction = _TRIGGER_META[group]
+            if kind == "termination":
+                terminations.append(t_start)
+                clause_stops.append(t_start)
+            elif kind == "copula":
+                clause_stops.append(t_start)
+            elif kind != "pseudo":
+                triggers.append((t_start, t_end, kind, direction, text))
     boundaries = [m.start() for m in _SEGMENT.finditer(lower)]
     found: list[_Found] = []
-    for start, end, text, group in _OBSERVATIONS.finditer(lower):
-        observations, forced = _OBSERVATION_META[group]
-        if observations is None:
-            continue
+    for start, end, text, (observations, forced) in spans:
         if forced:
             status, trigger = forced, text
         else:
