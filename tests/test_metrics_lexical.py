@@ -61,3 +61,18 @@ def test_paired_bootstrap_separates_a_real_difference_from_noise():
     a = rng.random(400)
     assert paired_bootstrap(a + 0.1, a).p_value < 0.01
     assert paired_bootstrap(a + rng.normal(0, 0.01, 400), a).p_value > 0.05
+
+
+def test_rouge_with_the_cached_tokenizer_equals_plain_rouge_score():
+    from rouge_score import rouge_scorer
+
+    from rgro_bench.tasks import get_task
+
+    studies = get_task("iu-xray").studies("test")[:200]
+    plain = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
+    samples = [Sample(s.id, s.findings, s.findings.split(".")[0], s.impression) for s in studies]
+    ours = get_metric("rouge").compute(samples + samples)  # the second half hits the cache
+    for i, s in enumerate(samples + samples):
+        expected = plain.score(s.reference, s.prediction)
+        for column in ("rouge1", "rouge2", "rougeL"):
+            assert ours.columns[column][i] == pytest.approx(expected[column].fmeasure, abs=1e-12)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -17,6 +18,22 @@ def sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
 
 
+@cache
+def _cached_stemming_tokenizer():
+    """rouge-score's own tokenizer with the Porter stemmer, memoised per text and shared by every ROUGE
+    instance: impressions repeat a lot (IU X-ray: 345 copies of one sentence) and stemming dominates
+    ROUGE's cost. Same tokens, same scores."""
+    from rouge_score.tokenizers import DefaultTokenizer, Tokenizer
+
+    stem_tokens = lru_cache(maxsize=1 << 16)(DefaultTokenizer(use_stemmer=True).tokenize)
+
+    class CachedTokenizer(Tokenizer):
+        def tokenize(self, text: str) -> list[str]:
+            return list(stem_tokens(text))  # a copy: callers own their token lists
+
+    return CachedTokenizer()
+
+
 @register_metric
 class Rouge(Metric):
     name = "rouge"
@@ -27,7 +44,7 @@ class Rouge(Metric):
     def __init__(self) -> None:
         from rouge_score import rouge_scorer
 
-        self._scorer = rouge_scorer.RougeScorer(list(self.columns), use_stemmer=True)
+        self._scorer = rouge_scorer.RougeScorer(list(self.columns), tokenizer=_cached_stemming_tokenizer())
 
     def compute(self, samples: Sequence[Sample]) -> MetricOutput:
         out = {c: np.full(len(samples), np.nan) for c in self.columns}
