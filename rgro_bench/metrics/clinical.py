@@ -27,7 +27,8 @@ class FindingsConsistency(Metric):
     description = (
         "Impression vs its own findings: recall of the findings' positive observations (NaN when there are "
         "none), precision of the impression's positive assertions (NaN when it asserts none), contradiction "
-        "rate (status or side flips; lower is better), and their F1."
+        "rate (status or side flips; lower is better), and their F1 on every sample (a study with no positive "
+        "findings whose impression asserts none is fully consistent: F1 1)."
     )
     needs_reference = False
 
