@@ -111,7 +111,7 @@ def trained_contenders(cache_dir: Path) -> list[Contender]:
     from reference.recipe import ensure_trained
 
     contenders = []
-    for name, info in ensure_trained(cache_dir).items():
+    for info in ensure_trained(cache_dir).values():
         contenders.append(Contender(f"hf:{info['path']}", info["card"]))
     return contenders
 
