@@ -161,7 +161,12 @@ def comparison(evaluations: dict, a: str, b: str, seed: int) -> dict[str, dict[s
     out = {}
     for column, _ in COLUMNS:
         test = paired_bootstrap(left[column].to_numpy(float), right[column].to_numpy(float), seed=seed)
-        out[column] = {"difference": test.difference, "p_value": test.p_value, "n": test.n}
+        # no pair where both are defined (e.g. precision when neither model asserts anything): no test
+        out[column] = {
+            "difference": test.difference if test.n else None,
+            "p_value": test.p_value if test.n else None,
+            "n": test.n,
+        }
     return out
 
 
@@ -202,7 +207,10 @@ def markdown(report: dict[str, Any]) -> str:
         ]
         for column, label in COLUMNS:
             t = report[key][column]
-            lines.append(f"| {label} | {100 * t['difference']:+.2f} | {t['p_value']:.4f} |")
+            if t["n"]:
+                lines.append(f"| {label} | {100 * t['difference']:+.2f} | {t['p_value']:.4f} |")
+            else:
+                lines.append(f"| {label} | – (no pair defined) | – |")
     goal = report["goal"]
     lines += [
         "",
