@@ -1,7 +1,7 @@
-"""``nox -s benchmark``: every baseline (and, with ``--trained``, the reference SFT/GRPO/RGRO models) on
-every task whose data is available offline, submitted to the leaderboard like any other entry.
+"""``nox -s benchmark``: every baseline and the tiny reference SFT/GRPO/RGRO models (trained on first use,
+then cached) on every task whose data is available offline, submitted to the leaderboard like any other entry.
 
-    python -m rgro_bench.benchmark [--leaderboard-dir leaderboards] [--runs-dir runs/benchmark] [--trained]
+    python -m rgro_bench.benchmark [--leaderboard-dir leaderboards] [--runs-dir runs/benchmark] [--baselines-only]
 
 Each run's typed results and per-sample JSONL go to ``RUNS_DIR/<task>/<model>/``; the leaderboard
 recomputes every number from the predictions, then the tables are rebuilt and printed.
@@ -21,6 +21,7 @@ from rgro_bench.errors import RgroError
 class Contender:
     spec: str
     card: dict = field(hash=False)
+    model_args: dict = field(default_factory=dict, hash=False)
 
 
 BASELINE_AUTHORS = ["rgro-bench baselines"]
@@ -82,7 +83,7 @@ def run_contender(contender: Contender, tasks: list, runs_dir: Path, seed: int) 
 
     predictions: dict[str, dict[str, str]] = {}
     for task in tasks:
-        evaluation = evaluate(contender.spec, task, output_dir=runs_dir, seed=seed)
+        evaluation = evaluate(contender.spec, task, output_dir=runs_dir, seed=seed, model_args=contender.model_args)
         print_summary(evaluation.result, evaluation.results_path)
         predictions[task.id] = dict(zip(evaluation.samples["id"], evaluation.samples["prediction"], strict=True))
     return predictions
@@ -107,13 +108,14 @@ def submit_contender(leaderboard_dir: Path, contender: Contender, tasks: list, r
     submit_predictions(leaderboard_dir, contender.card, predictions, replace=True, seed=seed, build=False)
 
 
-def trained_contenders(cache_dir: Path) -> list[Contender]:
-    from reference.recipe import ensure_trained
+def trained_contenders(cache_dir: Path | None) -> list[Contender]:
+    from reference.recipe import DEFAULT_CACHE, ensure_trained
 
-    contenders = []
-    for info in ensure_trained(cache_dir).values():
-        contenders.append(Contender(f"hf:{info['path']}", info["card"]))
-    return contenders
+    cache_dir = cache_dir or DEFAULT_CACHE
+    return [
+        Contender(f"hf:{info['path']}", info["card"], {"batch_size": "64"})
+        for info in ensure_trained(cache_dir).values()
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
 
         tasks = offline_tasks()
         contenders = baseline_contenders()
-        if args.trained:
+        if not args.baselines_only:
+            print("tiny reference models: trained on first use (about 20 min on 2 CPU cores), then reused")
             contenders += trained_contenders(args.cache_dir)
         for contender in contenders:
             submit_contender(args.leaderboard_dir, contender, tasks, args.runs_dir, args.seed)
