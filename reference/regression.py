@@ -26,6 +26,10 @@ HISTORY = Path(__file__).parents[1] / "leaderboards" / "history"
 #: the figures checked: (model, metric column); tolerances are absolute, on the [0, 1] scale
 CHECKED = (("RGRO", "fc_f1"), ("RGRO", "rougeL"), ("RGRO", "fc_recall"), ("SFT", "fc_f1"), ("GRPO", "fc_f1"))
 DEFAULT_TOLERANCE = 0.02
+#: per-column tolerances where the default is too tight: a run is deterministic on one machine, but
+#: another CPU (or thread count) rounds differently, the sampled rollouts diverge, and RL moves ROUGE-L
+#: by up to ~2–3 points (seen between 1- and 2-thread runs of the same recipe)
+TOLERANCES = {"rougeL": 0.03}
 
 
 def figures(report: dict[str, Any]) -> dict[str, float]:
@@ -138,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
             REFERENCE,
             {
                 "figures": {
-                    f"{m}/{c}": {"value": found[f"{m}/{c}"], "tolerance": DEFAULT_TOLERANCE} for m, c in CHECKED
+                    f"{m}/{c}": {"value": found[f"{m}/{c}"], "tolerance": TOLERANCES.get(c, DEFAULT_TOLERANCE)}
+                    for m, c in CHECKED
                 },
                 "recipe": "reference/configs/tiny-cpu-*.yaml",
             },
