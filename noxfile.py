@@ -62,3 +62,11 @@ def perf(session: nox.Session) -> None:
     """pytest-benchmark benchmarks (throughput ratios are printed; nothing is a timed assertion)."""
     install_full(session)
     session.run("pytest", "tests/benchmarks", "--benchmark-enable", "-s", "-q", *session.posargs, env=OFFLINE_ENV)
+
+
+@nox.session(python=PYTHON)
+def regression(session: nox.Session) -> None:
+    """Train the tiny recipe and fail if RGRO quality falls below reference/regression_reference.json;
+    ``-- --record`` also appends a row to leaderboards/history/ and redraws its plot."""
+    install_full(session)
+    session.run("python", "-m", "reference.regression", *session.posargs, env=OFFLINE_ENV)
