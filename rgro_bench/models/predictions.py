@@ -4,12 +4,11 @@ file goes through exactly the same path as running a model."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rgro_bench.data.loaders import read_text
+from rgro_bench.data.loaders import iter_rows
 from rgro_bench.errors import DataError
 from rgro_bench.models.base import BACKENDS, GenerationArgs, GenerationRequest, Model, ModelContext
 
@@ -17,16 +16,8 @@ from rgro_bench.models.base import BACKENDS, GenerationArgs, GenerationRequest, 
 def read_predictions(path: Path) -> dict[str, str]:
     predictions: dict[str, str] = {}
     first_line: dict[str, int] = {}
-    for number, line in enumerate(read_text(path).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(
-                f'{path}: line {number}: invalid JSON ({exc.msg}); expected {{"id", "prediction"}}'
-            ) from None
-        if not isinstance(row, dict) or "id" not in row:
+    for number, row in iter_rows(path, "jsonl"):
+        if "id" not in row:
             raise DataError(f"{path}: line {number}: expected an object with 'id' and 'prediction'")
         text = row.get("prediction", row.get("impression"))
         if not isinstance(text, str):
