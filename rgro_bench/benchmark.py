@@ -124,21 +124,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs-dir", type=Path, default=Path("runs/benchmark"), help="per-run results folder")
     parser.add_argument("--seed", type=int, default=0, help="seed of generation and bootstrap")
     parser.add_argument(
-        "--trained",
+        "--baselines-only",
         action="store_true",
-        help="also train (first use; then cached) and evaluate the tiny SFT/GRPO/RGRO models",
+        help="skip the tiny SFT/GRPO/RGRO models (otherwise trained on first use, then cached)",
     )
     parser.add_argument(
         "--cache-dir",
         type=Path,
-        default=Path("runs/reference-models"),
-        help="where the trained reference models are cached",
+        default=None,
+        help="where the trained reference models are cached (default: the recipe's cache)",
+    )
+    parser.add_argument(
+        "--task", action="append", default=None, help="only these task ids (repeatable; default: every offline task)"
     )
     args = parser.parse_args(argv)
     try:
         from rgro_bench.leaderboard import build_leaderboard
 
-        tasks = offline_tasks()
+        tasks = [t for t in offline_tasks() if args.task is None or t.id in args.task]
         contenders = baseline_contenders()
         if not args.baselines_only:
             print("tiny reference models: trained on first use (about 8 min on 2 CPU cores), then reused")

@@ -1,0 +1,20 @@
+"""`nox -s benchmark`'s entry point: baselines submitted as entries, tables rebuilt and printed."""
+
+import csv
+
+from rgro_bench.benchmark import main
+
+
+def test_baselines_only_benchmark_writes_a_ranked_table(tmp_path, capsys):
+    board = tmp_path / "leaderboards"
+    code = main(
+        ["--baselines-only", "--task", "iu-xray", "--leaderboard-dir", str(board), "--runs-dir", str(tmp_path / "runs")]
+    )
+    assert code == 0
+    rows = list(csv.DictReader((board / "iu-xray.csv").open()))
+    models = [r["model"] for r in rows]
+    assert {"Constant 'normal' impression", "Copy findings", "Lead-2 sentences of the findings"} <= set(models)
+    assert any(m.startswith("TF-IDF nearest-neighbour retrieval") for m in models)
+    assert (board / "iu-xray.md").is_file() and (board / "index.html").is_file()
+    assert "rougeL (primary)" in capsys.readouterr().out
+    assert (tmp_path / "runs" / "iu-xray" / "baseline_constant" / "results.json").is_file()
