@@ -78,7 +78,9 @@ def run_rl(trainer_cls, script: ScriptArguments, rewards: RewardArguments, confi
         model=model,
         reward_funcs=funcs,
         args=config,
-        train_dataset=rl_dataset(script.task, script.split, script.limit),
+        train_dataset=rl_dataset(
+            script.task, script.split, script.limit, script.abnormal_fraction, config.data_seed or 0
+        ),
         processing_class=tokenizer,
         callbacks=[jsonl_callback(out / "log.jsonl", script.log_all_ranks)],
         peak_flops=script.peak_flops,

@@ -40,8 +40,14 @@ def recipe_files(config_dir: Path = CONFIG_DIR) -> dict[str, Path]:
 
 
 def fingerprint(files: dict[str, Path], overrides: dict[str, dict[str, Any]]) -> str:
-    """What the trained models depend on: the recipe files' content and the overrides."""
+    """What the trained models depend on: the recipe files' content, the overrides and the tiny model's
+    architecture and tokenizer settings."""
+    from dataclasses import asdict
+
+    from reference.tiny import TinyConfig
+
     payload = {stage: read_yaml(path) for stage, path in files.items()}
+    payload["tiny"] = asdict(TinyConfig())
     return hashlib.sha256(json.dumps([payload, overrides], sort_keys=True).encode()).hexdigest()[:12]
 
 

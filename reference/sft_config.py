@@ -19,6 +19,13 @@ class ScriptArguments:
     task: str = field(default="iu-xray", metadata={"help": "task id whose prompt template and data are used"})
     split: str = field(default="train", metadata={"help": "split to train on"})
     limit: int | None = field(default=None, metadata={"help": "train on the first N studies of the split only"})
+    abnormal_fraction: float | None = field(
+        default=None,
+        metadata={
+            "help": "RL only: keep every study whose findings have a positive finding and sample the others so "
+            "that those make up this fraction of the prompts (by the harness's extractor, on the findings only)"
+        },
+    )
     log_all_ranks: bool = field(
         default=False, metadata={"help": "every process writes its own log.rank<N>.jsonl (to check that ranks agree)"}
     )

@@ -26,16 +26,19 @@ class TinyConfig:
     seed: int = 0
     task: str = "iu-xray"
     split: str = "train"
+    #: bumped when the builder makes something else from the same fields (v2: the tokenizer learns the
+    #: whole prompt, system line included), so cached models built by an older builder are not reused
+    builder_version: int = 2
 
 
 def corpus(task_id: str, split: str) -> list[str]:
-    """Texts the tokenizer learns from: the split's findings and impressions, and the prompt wording."""
-    from rgro_bench.tasks import get_task
-    from rgro_bench.tasks.prompts import render_user_turn
+    """Texts the tokenizer learns from: the split's prompts exactly as the benchmark builds them (system
+    line included, so the fixed wording costs a few tokens, not dozens) and its impressions."""
+    from rgro_bench.tasks import build_prompts, get_task
 
     task = get_task(task_id)
     studies = task.studies(split)
-    texts = [render_user_turn(task.spec.prompt, s) for s in studies]
+    texts = [p.text for p in build_prompts(task.spec.prompt, studies, [], seed=0)]
     return texts + [s.impression for s in studies if s.impression]
 
 
