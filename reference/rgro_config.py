@@ -15,6 +15,14 @@ class RgroConfig(GRPOConfig):
         default=0.5,
         metadata={"help": "λ: weight of the normalised stage return-to-go in each token's advantage (0 is GRPO)"},
     )
+    stage_scale: str = field(
+        default="group",
+        metadata={
+            "help": "σ of the stage term: 'group' (over each group's stages) or 'batch' (over the whole batch's, "
+            "as scale_rewards='batch' does for the sequence term)",
+            "choices": ["group", "batch"],
+        },
+    )
     stage_supported: float = field(default=StageWeights.supported, metadata={"help": "r_k per supported assertion"})
     stage_contradicted: float = field(
         default=StageWeights.contradicted, metadata={"help": "r_k per assertion contradicting the findings"}

@@ -78,7 +78,7 @@ def rgro_trainer_class():
             self._stage_info = None
             # μ, σ span each whole group, whose completions may sit on several processes
             everyone = gather_object([rewards for rewards, _ in local])
-            values = normalised_returns(everyone, self.num_generations)
+            values = normalised_returns(everyone, self.num_generations, self.args.stage_scale)
             start = self.accelerator.process_index * len(local)
             length = output["completion_ids"].shape[1]
             terms = [token_stage_terms(values[start + i], stages, length) for i, (_, stages) in enumerate(local)]

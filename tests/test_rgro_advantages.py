@@ -91,3 +91,16 @@ def test_token_ends_follow_the_generated_ids(tiny_model_dir):
     index = token_stages(ends, [(s.start, s.end) for s in stages])
     decoded_first = tokenizer.decode([i for i, k in zip(ids, index, strict=True) if k == 0])
     assert "effusion" in decoded_first and "pneumothorax" not in decoded_first
+
+
+def test_batch_scale_centres_per_group_and_shares_one_sigma():
+    groups = [[1.0, 0.0], [-1.0], [0.5], [0.5]]  # two groups of two impressions
+    values = normalised_returns(groups, 2, scale="batch")
+    centred = [[1.0, 0.0], [-1.0], [0.0], [0.0]]  # returns-to-go 1, 0 | -1 | 0.5 | 0.5; group means 0 and 0.5
+    sigma = np.std([g for r in centred for g in r], ddof=1)
+    assert np.allclose([g for r in values for g in r], [g / (sigma + 1e-4) for r in centred for g in r])
+    # a group whose stages differ a little keeps a small value instead of a unit-size one
+    small = normalised_returns([[0.1], [0.0], [2.0], [-2.0]], 2, scale="batch")
+    assert abs(small[0][0]) < 0.1 * abs(small[2][0])
+    with pytest.raises(ValueError, match="stage scale"):
+        normalised_returns(groups, 2, scale="token")

@@ -5,6 +5,10 @@ stage k is
 
 with μ, σ taken over all stages of all G impressions. The first term is GRPO's sequence advantage,
 computed by TRL and passed in unchanged, so λ = 0 gives GRPO's advantages exactly.
+
+``scale="batch"`` keeps μ per group but takes σ over the whole batch, as TRL's ``scale_rewards="batch"``
+does for the sequence term: with a per-group σ, a group where one stage of six costs −0.5 and the rest
+nothing turns that small cost into a full-size advantage, the same size as a missed finding elsewhere.
 """
 
 from __future__ import annotations
@@ -32,14 +36,33 @@ def normalised_group_returns(group: Sequence[Sequence[float]]) -> list[list[floa
     return [[float((g - mu) / (sigma + EPS)) for g in r] for r in returns]
 
 
-def normalised_returns(stage_rewards: Sequence[Sequence[float]], group_size: int) -> list[list[float]]:
-    """Apply :func:`normalised_group_returns` to consecutive groups of ``group_size`` impressions."""
+def centred_group_returns(group: Sequence[Sequence[float]]) -> list[list[float]]:
+    """G_k − μ for each stage of each impression of one group, μ over every stage of the group."""
+    returns = [stage_returns(r) for r in group]
+    flat = [g for r in returns for g in r]
+    mu = float(np.mean(flat)) if flat else 0.0
+    return [[g - mu for g in r] for r in returns]
+
+
+def normalised_returns(
+    stage_rewards: Sequence[Sequence[float]], group_size: int, scale: str = "group"
+) -> list[list[float]]:
+    """Stage values of consecutive groups of ``group_size`` impressions: :func:`normalised_group_returns`
+    per group (``scale="group"``), or returns centred per group and divided by the σ of every centred
+    stage return in the batch (``scale="batch"``)."""
     if len(stage_rewards) % group_size:
         raise ValueError(f"{len(stage_rewards)} completions do not split into groups of {group_size}")
-    out: list[list[float]] = []
-    for start in range(0, len(stage_rewards), group_size):
-        out += normalised_group_returns(stage_rewards[start : start + group_size])
-    return out
+    groups = [stage_rewards[start : start + group_size] for start in range(0, len(stage_rewards), group_size)]
+    if scale == "group":
+        return [values for group in groups for values in normalised_group_returns(group)]
+    if scale != "batch":
+        raise ValueError(f"stage scale must be 'group' or 'batch', got {scale!r}")
+    centred = [values for group in groups for values in centred_group_returns(group)]
+    flat = np.array([g for r in centred for g in r], dtype=float)
+    if flat.size < 2:
+        return [[0.0] * len(r) for r in centred]
+    sigma = flat.std(ddof=1)
+    return [[float(g / (sigma + EPS)) for g in r] for r in centred]
 
 
 def token_stages(token_ends: Sequence[int], spans: Sequence[tuple[int, int]]) -> list[int]:
