@@ -31,6 +31,7 @@ CHECKED = (
     ("SFT", "fc_f1"),
     ("GRPO", "fc_f1"),
     ("RGRO-SFT", "fc_f1"),  # the gain itself (paired difference), so a smaller gain fails too
+    ("RGRO-SFT", "rougeL"),  # and the ROUGE-L it costs (the goal allows at most 1 point)
 )
 DEFAULT_TOLERANCE = 0.02
 #: per-column tolerances where the default is too tight: a run is deterministic on one machine, but
@@ -48,6 +49,7 @@ def figures(report: dict[str, Any]) -> dict[str, float]:
     }
     out["RGRO-SFT/fc_f1"] = report["rgro_vs_sft"]["fc_f1"]["difference"]
     out["RGRO-SFT/fc_f1_p"] = report["rgro_vs_sft"]["fc_f1"]["p_value"]
+    out["RGRO-SFT/rougeL"] = report["rgro_vs_sft"]["rougeL"]["difference"]
     return out
 
 
@@ -67,13 +69,31 @@ def read_reference(path: Path = REFERENCE) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
+def device_name() -> str:
+    """What trained the models: the CPU model (Linux names it in /proc/cpuinfo, where
+    ``platform.processor()`` is often empty) and torch's thread count, since the RL trajectory depends on
+    both; the GPU's name where one is used."""
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        names = [
+            line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")
+        ]
+        cpu = names[0] if names else cpu
+    return f"{cpu}, {torch.get_num_threads()} threads"
+
+
 def history_row(report: dict[str, Any], throughput: dict[str, float] | None = None) -> dict[str, Any]:
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False).stdout.strip()
     return {
         "commit": commit or None,
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": platform.node(),
-        "device": platform.processor() or platform.machine(),
+        "device": device_name(),
         "figures": figures(report),
         "train_seconds": report.get("train_seconds"),
         "throughput": throughput or {},

@@ -69,6 +69,7 @@ def rgro_trainer_class():
             output = super()._generate_and_score_completions(inputs)
             if self._stage_info is None:
                 return output
+            import numpy as np
             import torch
             from accelerate.utils import gather_object
 
@@ -83,7 +84,8 @@ def rgro_trainer_class():
             length = output["completion_ids"].shape[1]
             terms = [token_stage_terms(values[start + i], stages, length) for i, (_, stages) in enumerate(local)]
             advantages = output["advantages"]
-            terms = torch.tensor(terms, dtype=advantages.dtype, device=advantages.device).reshape(-1, length)
+            terms = np.asarray(terms, dtype=float).reshape(-1, length)  # one array: torch copies it at once
+            terms = torch.from_numpy(terms).to(dtype=advantages.dtype, device=advantages.device)
             output["advantages"] = token_advantages(advantages, terms, self.args.stage_lambda)
             mode = "train"
             self._metrics[mode]["rgro/stages_per_completion"].append(sum(len(r) for r, _ in local) / max(1, len(local)))

@@ -1,6 +1,9 @@
-"""RGRO's cost over GRPO: both trainers from the same checkpoint, seed and data run the same number of
-steps (the first rollout batch is identical), and the mean step time of RGRO over GRPO's is printed
-with the reward share of a step (target ratio ≤ 1.05).
+"""RGRO's cost over GRPO on the same batches: both trainers start from the same checkpoint, seed and data
+with a learning rate of 0, so the policy never moves and every step's rollouts are identical in the
+two runs (with a real learning rate they diverge after the first update and the ratio measures the
+lengths the two policies choose, not RGRO's cost). The update still runs in full (backward pass,
+optimizer step, KL to the reference model). Prints the mean step time of RGRO over GRPO's (target
+≤ 1.05) and the reward share of a step.
 
     python -m reference.step_ratio --model runs/tiny-recipe/<hash>/sft --steps 4
 """
@@ -38,6 +41,7 @@ def measure(model: str, steps: int, limit: int) -> dict[str, float]:
                 "model": model,
                 "output_dir": f"{tmp}/{name}",
                 "max_steps": steps,
+                "learning_rate": 0.0,  # identical rollouts in both runs at every step
                 "logging_steps": 1,
                 "save_strategy": "no",
                 "limit": limit,

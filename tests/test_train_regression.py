@@ -25,3 +25,14 @@ def test_history_appends_rows_and_plots(tmp_path):
     assert [json.loads(line)["figures"]["RGRO/fc_f1"] for line in path.read_text().splitlines()] == [0.4, 0.45]
     png = plot_history(path, tmp_path / "history.png")
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_history_names_the_cpu_and_thread_count():
+    import torch
+
+    from reference.regression import device_name
+
+    name = device_name()
+    if not torch.cuda.is_available():
+        assert name.endswith(f", {torch.get_num_threads()} threads")
+        assert len(name) > len(f", {torch.get_num_threads()} threads")  # a CPU name precedes it
