@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
 import subprocess
 from datetime import datetime, timezone
@@ -53,13 +54,23 @@ def figures(report: dict[str, Any]) -> dict[str, float]:
     return out
 
 
+#: the issue's quality goal, checked as absolute bounds beside the tolerances: RGRO's ROUGE-L at most one
+#: point below SFT's, and its FC F1 gain over SFT significant at 0.05 (paired bootstrap, seeded)
+GOALS = {"RGRO-SFT/rougeL": {"floor": -0.01}, "RGRO-SFT/fc_f1_p": {"ceiling": 0.05}}
+
+
 def compare(found: dict[str, float], reference: dict[str, Any]) -> list[str]:
-    """Each checked figure below its reference minus tolerance, as a message; [] when none regressed."""
+    """Each checked figure below its reference minus tolerance, and each goal missed, as a message;
+    [] when none regressed."""
     failures = []
     for key, spec in reference["figures"].items():
         floor = spec["value"] - spec.get("tolerance", DEFAULT_TOLERANCE)
         if key not in found or found[key] is None or found[key] < floor:
             failures.append(f"{key}: {found.get(key)} < {floor:.4f} (reference {spec['value']:.4f})")
+    for key, bound in reference.get("goals", {}).items():
+        value = found.get(key)
+        if value is None or value < bound.get("floor", -math.inf) or value > bound.get("ceiling", math.inf):
+            failures.append(f"{key}: {value} misses the goal {bound}")
     return failures
 
 
@@ -173,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{m}/{c}": {"value": found[f"{m}/{c}"], "tolerance": TOLERANCES.get(c, DEFAULT_TOLERANCE)}
                     for m, c in CHECKED
                 },
+                "goals": GOALS,
                 "recipe": "reference/configs/tiny-cpu-*.yaml",
             },
         )

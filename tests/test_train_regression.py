@@ -11,6 +11,14 @@ def test_compare_flags_only_figures_below_tolerance():
     assert compare({}, reference)  # a missing figure is a regression, not a pass
 
 
+def test_compare_checks_the_goals_as_absolute_bounds():
+    reference = {"figures": {}, "goals": {"RGRO-SFT/rougeL": {"floor": -0.01}, "RGRO-SFT/fc_f1_p": {"ceiling": 0.05}}}
+    assert compare({"RGRO-SFT/rougeL": -0.005, "RGRO-SFT/fc_f1_p": 0.01}, reference) == []
+    failures = compare({"RGRO-SFT/rougeL": -0.02, "RGRO-SFT/fc_f1_p": 0.07}, reference)
+    assert [f.split(":")[0] for f in failures] == ["RGRO-SFT/rougeL", "RGRO-SFT/fc_f1_p"]
+    assert compare({"RGRO-SFT/rougeL": 0.0}, reference)  # a missing p-value misses its goal
+
+
 def test_history_appends_rows_and_plots(tmp_path):
     for value in (0.4, 0.45):
         row = {
