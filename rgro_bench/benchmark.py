@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         tasks = [t for t in offline_tasks() if args.task is None or t.id in args.task]
         contenders = baseline_contenders()
         if not args.baselines_only:
-            print("tiny reference models: trained on first use (about 20 min on 2 CPU cores), then reused")
+            print("tiny reference models: trained on first use (about 15 min on 2 CPU cores), then reused")
             contenders += trained_contenders(args.cache_dir)
         for contender in contenders:
             submit_contender(args.leaderboard_dir, contender, tasks, args.runs_dir, args.seed)
