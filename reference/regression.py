@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from reference.recipe import GOAL_MAX_P, GOAL_ROUGE_FLOOR
 from rgro_bench.errors import DataError
 
 REFERENCE = Path(__file__).with_name("regression_reference.json")
@@ -54,9 +55,8 @@ def figures(report: dict[str, Any]) -> dict[str, float]:
     return out
 
 
-#: the issue's quality goal, checked as absolute bounds beside the tolerances: RGRO's ROUGE-L at most one
-#: point below SFT's, and its FC F1 gain over SFT significant at 0.05 (paired bootstrap, seeded)
-GOALS = {"RGRO-SFT/rougeL": {"floor": -0.01}, "RGRO-SFT/fc_f1_p": {"ceiling": 0.05}}
+#: the recipe's quality goal, checked as absolute bounds beside the tolerances
+GOALS = {"RGRO-SFT/rougeL": {"floor": GOAL_ROUGE_FLOOR}, "RGRO-SFT/fc_f1_p": {"ceiling": GOAL_MAX_P}}
 
 
 def compare(found: dict[str, float], reference: dict[str, Any]) -> list[str]:
