@@ -44,14 +44,17 @@ def recipe_files(config_dir: Path = CONFIG_DIR) -> dict[str, Path]:
 
 
 def fingerprint(files: dict[str, Path], overrides: dict[str, dict[str, Any]]) -> str:
-    """What the trained models depend on: the recipe files' content, the overrides and the tiny model's
-    architecture and tokenizer settings."""
+    """What the trained models depend on: the recipe files' content, the overrides, the tiny model's
+    architecture and tokenizer settings, and the numerics (pinned, or this CPU's own kernels), so that
+    an unpinned run never hands its models to a pinned one."""
     from dataclasses import asdict
 
     from reference.tiny import TinyConfig
+    from rgro_bench.reproducibility import numerics_key
 
     payload = {stage: read_yaml(path) for stage, path in files.items()}
     payload["tiny"] = asdict(TinyConfig())
+    payload["numerics"] = numerics_key()
     return hashlib.sha256(json.dumps([payload, overrides], sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -144,7 +147,7 @@ def stage_seconds(paths: dict[str, Path]) -> dict[str, float]:
     return {s: json.loads((p / "done.json").read_text())["seconds"] for s, p in paths.items()}
 
 
-def evaluate_models(models: dict[str, str], out: Path, limit: int | None, seed: int):
+def evaluate_models(models: dict[str, str], out: Path, limit: int | None, seed: int, split: str = "test"):
     from rgro_bench.runner import evaluate
 
     evaluations = {}
@@ -153,6 +156,7 @@ def evaluate_models(models: dict[str, str], out: Path, limit: int | None, seed: 
         evaluations[name] = evaluate(
             spec,
             "iu-xray",
+            split=split,
             metrics=list(EVAL_METRICS),
             output_dir=out / "eval",
             model_args=model_args,
@@ -222,10 +226,15 @@ def markdown(report: dict[str, Any]) -> str:
     def pct(x):
         return "–" if x is None else f"{100 * x:.1f}"
 
+    numerics = report.get("numerics", {})
     lines = [
-        "# Tiny recipe on iu-xray (test split)",
+        f"# Tiny recipe on iu-xray ({report['split']} split)",
         "",
-        f"{report['n_test']} test studies; SFT, GRPO and RGRO from the same SFT checkpoint, same RL budget. "
+        f"Training seed {report.get('train_seed', 0)}; trained on {numerics.get('cpu', '?')}, torch kernels "
+        f"{numerics.get('torch_capability', '?')}, {numerics.get('threads', '?')} threads, "
+        f"{'pinned' if numerics.get('pinned') else 'NOT pinned'} (rgro_bench.reproducibility).",
+        "",
+        f"{report['n_samples']} {report['split']} studies; SFT, GRPO and RGRO from the same SFT checkpoint, same RL budget. "
         "Values ×100 with 95% bootstrap intervals.",
         "",
         "| model | " + " | ".join(label for _, label in COLUMNS) + " |",
@@ -274,6 +283,23 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def seed_overrides(train_seed: int) -> dict[str, dict[str, Any]]:
+    """Recipe overrides that train every stage with another seed (its rollouts, data order and, for RL,
+    its sample of normal prompts); the tiny model's initialisation and tokenizer stay those of seed 0.
+    Seed 0 is the recipe as written: no overrides, so its cache is the default one."""
+    if train_seed == 0:
+        return {}
+    return {stage: {"seed": train_seed, "data_seed": train_seed} for stage in STAGES}
+
+
+def merge_overrides(*layers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    merged: dict[str, dict[str, Any]] = {}
+    for layer in layers:
+        for stage, fields in layer.items():
+            merged[stage] = {**merged.get(stage, {}), **fields}
+    return merged
+
+
 def run(
     out: Path,
     cache: Path,
@@ -281,21 +307,28 @@ def run(
     eval_limit: int | None,
     seed: int,
     baselines: bool = True,
+    split: str = "test",
+    train_seed: int = 0,
 ) -> dict[str, Any]:
+    """Train (or reuse) the recipe with ``train_seed`` and evaluate it on ``split``. The recipe's
+    decisions are made on "validation"; "test" is read for the recorded, pre-stated comparison."""
+    from rgro_bench.reproducibility import numerics
     from rgro_bench.results.io import atomic_write_text, write_json
 
     started = time.perf_counter()
-    paths = train_stages(cache, overrides)
+    paths = train_stages(cache, merge_overrides(seed_overrides(train_seed), overrides))
     models = {name.upper(): f"hf:{paths[name]}" for name in STAGES}
     if baselines:
         models.update({b.removeprefix("baseline:"): b for b in BASELINES})
-    evaluations = evaluate_models(models, out, eval_limit, seed)
+    evaluations = evaluate_models(models, out, eval_limit, seed, split)
     rgro_vs_sft = comparison(evaluations, "RGRO", "SFT", seed)
     report = {
         "task": "iu-xray",
-        "split": "test",
-        "n_test": evaluations["SFT"].result.task.n_samples,
+        "split": split,
+        "n_samples": evaluations["SFT"].result.task.n_samples,
         "seed": seed,
+        "train_seed": train_seed,
+        "numerics": numerics(),
         "models": models,
         "table": results_table(evaluations),
         "rgro_vs_sft": rgro_vs_sft,
@@ -327,6 +360,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sft-epochs", type=float, default=None, help="override num_train_epochs of SFT")
     parser.add_argument("--eval-limit", type=int, default=None, help="evaluate on the first N test studies only")
     parser.add_argument("--seed", type=int, default=0, help="seed of evaluation and bootstrap")
+    parser.add_argument(
+        "--train-seed", type=int, default=0, help="seed of every training stage (0: the recipe as written)"
+    )
+    parser.add_argument(
+        "--split", default="test", help="split to evaluate on: decide on validation, read test once per comparison"
+    )
     parser.add_argument("--no-baselines", action="store_true", help="leave the non-learned baselines out")
     args = parser.parse_args(argv)
     overrides: dict[str, dict[str, Any]] = {}
@@ -334,10 +373,22 @@ def main(argv: list[str] | None = None) -> int:
         overrides["grpo"] = overrides["rgro"] = {"max_steps": args.rl_steps}
     if args.sft_epochs is not None:
         overrides["sft"] = {"num_train_epochs": args.sft_epochs}
-    report = run(args.out, args.cache, overrides, args.eval_limit, args.seed, baselines=not args.no_baselines)
+    report = run(
+        args.out,
+        args.cache,
+        overrides,
+        args.eval_limit,
+        args.seed,
+        baselines=not args.no_baselines,
+        split=args.split,
+        train_seed=args.train_seed,
+    )
     print(markdown(report))
     return 0
 
 
 if __name__ == "__main__":
+    from rgro_bench.reproducibility import pin_process
+
+    pin_process()
     raise SystemExit(main())

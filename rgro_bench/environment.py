@@ -9,6 +9,7 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
+from rgro_bench.reproducibility import numerics
 from rgro_bench.results.schema import Environment
 
 TRACKED_PACKAGES = (
@@ -61,4 +62,5 @@ def environment() -> Environment:
         platform=platform.platform(),
         git_commit=git_commit(),
         packages=dict(package_versions()),
+        numerics=numerics(import_torch=False),
     )

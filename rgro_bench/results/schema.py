@@ -48,6 +48,11 @@ class Environment(_Model):
     platform: str
     git_commit: str | None
     packages: dict[str, str]
+    numerics: dict[str, Any] | None = Field(
+        default=None,
+        description="CPU model, torch's kernel set and threads, and whether rgro_bench.reproducibility's pins "
+        "were in force: what decides the last digits of a model's outputs on a CPU.",
+    )
 
 
 class Bootstrap(_Model):
