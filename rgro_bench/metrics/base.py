@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -61,6 +61,11 @@ class Metric(ABC):
     percent: bool = True
     #: needs a reference impression
     needs_reference: bool = True
+    #: "judge": no reference trainer optimises it, so it may grade them; "reward": a reference trainer's
+    #: reward is built from it, so tables report it beside the judges, marked, and never lead with it
+    role: Literal["judge", "reward"] = "judge"
+    #: for a reward: one line saying what it pays for (shown by ``rgro-bench metrics`` and in tables)
+    rewards: str = ""
 
     @abstractmethod
     def compute(self, samples: Sequence[Sample]) -> MetricOutput: ...
