@@ -32,8 +32,17 @@ REFERENCE = Path(__file__).with_name("regression_reference.json")
 HISTORY = Path(__file__).parents[1] / "leaderboards" / "history"
 #: the gate reads validation: the test split is read once per recorded comparison, never per commit
 SPLIT = "validation"
-#: the figures checked (model, metric column), all "higher is better", on the [0, 1] scale
+#: the figures checked (model, metric column), all "higher is better", on the [0, 1] scale: the judges
+#: no trainer optimised first (human labels, BERTScore), then the rewards' own figures
 CHECKED = (
+    ("SFT", "label_micro_f1"),
+    ("GRPO", "label_micro_f1"),
+    ("RGRO", "label_micro_f1"),
+    ("RGRO", "abnormal_recall"),
+    ("SFT", "bertscore_f1"),
+    ("GRPO", "bertscore_f1"),
+    ("RGRO", "bertscore_f1"),
+    ("RGRO-SFT", "label_micro_f1"),
     ("SFT", "rougeL"),
     ("SFT", "fc_f1"),
     ("GRPO", "rougeL"),
@@ -56,14 +65,12 @@ MIN_TOLERANCE = 0.005
 
 def figures(report: dict[str, Any]) -> dict[str, float]:
     table = {row["model"]: row for row in report["table"]}
-    out = {
-        f"{m}/{c}": table[m][c]["value"]
-        for m in ("SFT", "GRPO", "RGRO")
-        for c in ("rougeL", "fc_recall", "fc_precision", "fc_f1", "obs_f1", "guideline_score")
-    }
-    out["RGRO-SFT/fc_f1"] = report["rgro_vs_sft"]["fc_f1"]["difference"]
-    out["RGRO-SFT/fc_f1_p"] = report["rgro_vs_sft"]["fc_f1"]["p_value"]
-    out["RGRO-SFT/rougeL"] = report["rgro_vs_sft"]["rougeL"]["difference"]
+    from reference.recipe import COLUMNS
+
+    out = {f"{m}/{c}": table[m][c]["value"] for m in ("SFT", "GRPO", "RGRO") for c, _ in COLUMNS}
+    for column in ("label_micro_f1", "bertscore_f1", "fc_f1", "rougeL"):
+        out[f"RGRO-SFT/{column}"] = report["rgro_vs_sft"][column]["difference"]
+        out[f"RGRO-SFT/{column}_p"] = report["rgro_vs_sft"][column]["p_value"]
     return out
 
 

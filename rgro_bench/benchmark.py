@@ -28,14 +28,15 @@ BASELINE_AUTHORS = ["rgro-bench baselines"]
 
 
 def baseline_contenders() -> list[Contender]:
-    def card(name: str, description: str, training: list | None = None) -> dict:
+    def card(name: str, description: str, parameters: int = 0, **extra: str) -> dict:
         return {
             "name": name,
             "authors": BASELINE_AUTHORS,
             "licence": "Apache-2.0",
-            "parameters": 0,
+            "parameters": parameters,
             "description": description,
-            "training_data": training or [],
+            "training_data": [],
+            **extra,
         }
 
     return [
@@ -47,6 +48,16 @@ def baseline_contenders() -> list[Contender]:
         Contender(
             "baseline:tfidf-nn",
             card("TF-IDF nearest-neighbour retrieval", "Impression of the nearest training report (TF-IDF cosine)."),
+        ),
+        Contender(
+            "baseline:dense-nn",
+            card(
+                "Dense nearest-neighbour retrieval",
+                "Impression of the nearest training report by cosine of mean-pooled all-MiniLM-L6-v2 sentence "
+                "embeddings of the findings (the encoder is used as shipped, not tuned on any task).",
+                parameters=22_713_216,
+                base_model="sentence-transformers/all-MiniLM-L6-v2",
+            ),
         ),
     ]
 
@@ -68,13 +79,16 @@ def offline_tasks() -> list:
     return tasks
 
 
-def retrieval_training_data(task) -> list:
-    """What a TF-IDF entry on ``task`` was fitted on, exactly, so the leaderboard can judge overlap."""
-    from rgro_bench.models import load_model
+#: baselines fitted per task on a pool that excludes each evaluated split (models.baselines.retrieval_pool)
+RETRIEVAL_SPECS = ("baseline:tfidf-nn", "baseline:dense-nn")
 
-    model = load_model("baseline:tfidf-nn", task=task)
-    source_task = model.source.partition(":")[0]
-    return [{"task": source_task, "ids": [s.id for s in model.train]}]
+
+def retrieval_training_data(task) -> list:
+    """What a retrieval entry on ``task`` was fitted on, exactly, so the leaderboard can judge overlap."""
+    from rgro_bench.models.baselines import retrieval_pool
+
+    pool, source = retrieval_pool(task)
+    return [{"task": source.partition(":")[0], "ids": [s.id for s in pool]}]
 
 
 def run_contender(contender: Contender, tasks: list, runs_dir: Path, seed: int) -> dict[str, dict[str, str]]:
@@ -92,7 +106,7 @@ def run_contender(contender: Contender, tasks: list, runs_dir: Path, seed: int) 
 def submit_contender(leaderboard_dir: Path, contender: Contender, tasks: list, runs_dir: Path, seed: int) -> None:
     from rgro_bench.leaderboard import submit_predictions
 
-    if contender.spec == "baseline:tfidf-nn":
+    if contender.spec in RETRIEVAL_SPECS:
         # Fitted per task (the pool excludes each evaluated split), so it enters once per task with the
         # exact ids it was fitted on: the contamination check then sees the truth.
         for task in tasks:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from rgro_bench.environment import environment
-from rgro_bench.metrics import Sample, ScoredRun, score_samples
+from rgro_bench.metrics import ScoredRun, score_samples, task_samples
 from rgro_bench.metrics.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
 from rgro_bench.models import GenerationArgs, GenerationRequest, Model, load_model
 from rgro_bench.results import ModelInfo, RunResult, SampleRecord, TaskInfo, write_json, write_jsonl
@@ -111,7 +111,7 @@ def evaluate(
     timings["generate"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    samples = [Sample(s.id, s.findings, p, s.impression) for s, p in zip(studies, predictions, strict=True)]
+    samples = task_samples(task, studies, predictions)  # with each study's human labels, where it has any
     scored = score_samples(samples, metrics or task.spec.metrics, seed=seed, resamples=resamples, confidence=confidence)
     timings["score"] = time.perf_counter() - t0
 

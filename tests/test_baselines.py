@@ -1,8 +1,14 @@
+import json
+
+import numpy as np
 import pytest
 
+from rgro_bench import encoder
 from rgro_bench.data import Study
-from rgro_bench.errors import ConfigError
+from rgro_bench.data.clean import normalise_findings
+from rgro_bench.errors import ConfigError, DataError
 from rgro_bench.models import GenerationArgs, GenerationRequest, load_model
+from rgro_bench.models.baselines import retrieval_pool
 from rgro_bench.tasks import get_task
 from rgro_bench.tasks.prompts import Prompt
 
@@ -41,3 +47,71 @@ def test_tfidf_on_mediqa_excludes_the_evaluated_studies():
     evaluated = {s.id for s in mediqa.studies()}
     assert not evaluated & {s.id for s in model.train}
     assert len(model.train) > 100
+
+
+@pytest.fixture(scope="module")
+def small_task(tmp_path_factory):
+    """120 IU X-ray reports as a task of their own, split 70/10/20: a retrieval pool that encodes in seconds."""
+    folder = tmp_path_factory.mktemp("small-task")
+    rows = [{"id": s.id, "findings": s.findings, "impression": s.impression} for s in get_task("iu-xray").studies()]
+    (folder / "reports.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[:120]))
+    (folder / "small.yaml").write_text('id: small\nversion: "1"\ndata: {path: reports.jsonl}\n')
+    return get_task(str(folder / "small.yaml"))
+
+
+@pytest.fixture(scope="module")
+def small_dense(small_task):
+    pytest.importorskip("transformers")
+    return load_model("baseline:dense-nn", task=small_task)
+
+
+def test_dense_retrieves_from_train_and_never_an_evaluated_study(small_task, small_dense):
+    evaluated = small_task.studies()
+    assert small_dense.train and {s.id for s in small_dense.train} <= {s.id for s in small_task.studies("train")}
+    assert not {s.id for s in evaluated} & {s.id for s in small_dense.train}
+    # a training study's own findings retrieve its own impression (cosine 1)
+    study = small_task.studies("train")[5]
+    assert generate("baseline:dense-nn", [study], task=small_task) == [study.impression]
+    predictions = small_dense.generate([GenerationRequest(s, Prompt("", ())) for s in evaluated], GenerationArgs())
+    assert set(predictions) <= {s.impression for s in small_dense.train}
+
+
+def test_dense_and_tfidf_draw_from_the_same_pool(small_task, small_dense):
+    assert [s.id for s in small_dense.train] == [s.id for s in load_model("baseline:tfidf-nn", task=small_task).train]
+    assert small_dense.identity()["weights_sha256"] == encoder.WEIGHTS_SHA256
+
+
+def test_retrieval_pool_on_mediqa_excludes_the_evaluated_studies_by_id_and_text():
+    mediqa = get_task("mediqa2021-indiana")
+    pool, source = retrieval_pool(mediqa, "baseline:dense-nn")
+    evaluated = mediqa.studies()
+    assert source == "iu-xray:train" and len(pool) > 100
+    assert not {s.id for s in evaluated} & {s.id for s in pool}
+    assert not {normalise_findings(s.findings) for s in evaluated} & {normalise_findings(s.findings) for s in pool}
+
+
+def test_embeddings_are_unit_length_and_deterministic():
+    pytest.importorskip("transformers")
+    texts = ["Heart size is normal.", "", "Small left effusion. " * 200, "Lungs are clear.", "Heart size is normal."]
+    first = encoder.embed(texts, batch_size=2)  # an empty text, a truncated one, a repeated one
+    assert first.shape == (5, 384) and np.allclose(np.linalg.norm(first, axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(first, encoder.embed(texts, batch_size=2))
+    assert np.array_equal(first[0], first[4])
+    # the nearest neighbour of a paraphrase is its source, not an unrelated sentence
+    query = encoder.embed(["The heart is of normal size."])[0]
+    assert int(np.argmax(first[:4] @ query)) == 0
+
+
+def test_benchmark_enters_dense_nn_with_the_exact_pool_it_was_fitted_on(small_task, small_dense):
+    from rgro_bench.benchmark import baseline_contenders, retrieval_training_data
+    from rgro_bench.leaderboard.schema import ModelCard
+
+    contender = next(c for c in baseline_contenders() if c.spec == "baseline:dense-nn")
+    ModelCard.model_validate(contender.card)
+    assert retrieval_training_data(small_task) == [{"task": "small", "ids": [s.id for s in small_dense.train]}]
+
+
+def test_dense_refuses_weights_other_than_the_pinned_ones(small_task, monkeypatch):
+    monkeypatch.setitem(encoder.PINNED_SHA256, encoder.WEIGHTS, "0" * 64)
+    with pytest.raises(DataError, match=rf"model\.safetensors: sha256 {encoder.WEIGHTS_SHA256}, expected 0{{64}}"):
+        load_model("baseline:dense-nn", task=small_task)

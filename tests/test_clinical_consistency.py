@@ -121,3 +121,42 @@ def test_observation_f1_conventions():
     assert out["with_uncertain"]["per_class"]["pneumonia"] == 1.0
     with pytest.raises(RgroError):
         observation_f1(["a"], [])
+
+
+def test_concise_rule_matches_trigram_sets():
+    """The concise rule skips splitting the findings where it cannot matter: its verdicts must equal the
+    plain computation (every word, every trigram) on impressions that copy the findings to any degree."""
+    import random
+    import re
+
+    from rgro_bench.clinical.guidelines import Pair, rule_concise
+
+    def plain(findings: str, impression: str) -> tuple[bool | None, str]:
+        f_words, i_words = re.findall("[a-z0-9]+", findings.lower()), re.findall("[a-z0-9]+", impression.lower())
+        if not f_words:
+            return None, "no findings to compare with"
+        limit = max(15, 0.6 * len(f_words))
+        if len(i_words) > limit:
+            return False, f"{len(i_words)} words, more than {limit:.0f} (findings: {len(f_words)})"
+        trigrams = list(zip(i_words, i_words[1:], i_words[2:], strict=False))
+        if trigrams:
+            f_trigrams = set(zip(f_words, f_words[1:], f_words[2:], strict=False))
+            copied = sum(t in f_trigrams for t in trigrams) / len(trigrams)
+            if copied > 0.6 and len(i_words) > 6:
+                return False, f"{copied:.0%} of the impression's trigrams are copied from the findings"
+        return True, f"{len(i_words)} words, synthesised"
+
+    rng = random.Random(0)
+    words = re.findall(
+        r"\S+", "no acute left pleural effusion is seen the heart size normal lungs clear mild 4 mm nodule"
+    )
+    for _ in range(2000):
+        f_words = [rng.choice(words) for _ in range(rng.randint(0, 40))]
+        start = rng.randint(0, len(f_words))
+        copied = f_words[start : start + rng.randint(0, 20)]
+        i_words = [w if rng.random() < 0.8 else rng.choice(words) for w in copied] + [
+            rng.choice(words) for _ in range(rng.randint(0, 8))
+        ]
+        findings, impression = ", ".join(f_words).capitalize() + ".", " ".join(i_words) + "."
+        result = rule_concise(Pair.of(findings, impression))
+        assert (result.passed, result.reason) == plain(findings, impression), (findings, impression)

@@ -8,10 +8,10 @@ import re
 
 import pytest
 
-from rgro_bench.clinical import consistency, extract
-from rgro_bench.clinical.consistency import text_states
-from rgro_bench.clinical.dispatch import PhraseScanner, leading
-from rgro_bench.clinical.extractor import clear_cache
+from rgro_bench.clinical import consistency, extract, guideline_report
+from rgro_bench.clinical.consistency import observation_states, text_states
+from rgro_bench.clinical.dispatch import PhraseScanner, _preceding_class, leading
+from rgro_bench.clinical.extractor import clear_cache, found_mentions
 from rgro_bench.clinical.lexicon import OBSERVATION_GROUPS, TRIGGER_GROUPS
 
 
@@ -79,3 +79,49 @@ def test_clear_cache_clears_derived_states():
     assert text_states.cache_info().currsize > 0
     clear_cache()
     assert text_states.cache_info().currsize == 0
+
+
+def test_dispatch_without_a_preceding_class_matches_plain_alternation():
+    """A prefix that is not one excluded character class keeps zero-width candidates (the general path)."""
+    groups = [(name, patterns) for name, _, _, patterns in OBSERVATION_GROUPS]
+    scanner, plain = PhraseScanner(r"(?<!\S)", groups, r"\b"), _plain(r"(?<!\S)", groups, r"\b")
+    assert _preceding_class(r"(?<!\S)", {"ab"}) is None
+    for text in _texts(500):
+        expected = [(m.start(), m.end(), m.group(), m.lastgroup) for m in plain.finditer(text)]
+        assert list(scanner.finditer(text)) == expected, text
+
+
+def test_preceding_class():
+    assert _preceding_class(r"\b", {"no", "pleural"}) == r"\W"
+    assert _preceding_class(r"\b", {" n", "no"}) is None  # \b before a space asks for a word character
+    assert _preceding_class(r"(?<![\w-])", {"no"}) == r"[^\w-]"
+    assert _preceding_class(r"(?<![\s,])", {"no"}) is None  # the text's start is stood for by a space
+    assert _preceding_class(r"(?<=x)", {"no"}) is None
+
+
+def test_clear_cache_empties_every_clinical_cache():
+    """Cold benchmarks rely on it: every functools cache in rgro_bench.clinical is emptied."""
+    import importlib
+    import pkgutil
+
+    import rgro_bench.clinical as package
+
+    modules = [importlib.import_module(f"{package.__name__}.{m.name}") for m in pkgutil.iter_modules(package.__path__)]
+    caches = {
+        f"{module.__name__}.{name}": value
+        for module in modules
+        for name, value in vars(module).items()
+        if callable(getattr(value, "cache_info", None)) and getattr(value, "__module__", None) == module.__name__
+    }
+    assert len(caches) >= 8
+    findings, impression = "Small left pleural effusion. 4 mm nodule.", "1. Small effusion. 2. Nodule, e.g. granuloma."
+    consistency(findings, impression)
+    guideline_report(findings, impression)
+    clear_cache()
+    assert {name: cache.cache_info().currsize for name, cache in caches.items()} == dict.fromkeys(caches, 0)
+
+
+def test_states_read_from_found_mentions_equal_those_of_mentions():
+    for text in [*_texts(300), "Small left effusion. No right effusion; right basilar opacity may be atelectasis."]:
+        assert text_states(text) == observation_states(extract(text)), text
+        assert [(m.sentence_index, m.sentence) for m in extract(text)] == [(i, s) for i, s, _ in found_mentions(text)]

@@ -1,5 +1,5 @@
 """The clinical metrics in the registry: columns, NaN conventions, corpus aggregation, explanations,
-BERTScore with a tiny local model and its clean unavailability, the radeval adapter."""
+the radeval adapter (BERTScore: test_metrics_bertscore.py)."""
 
 from __future__ import annotations
 
@@ -48,72 +48,6 @@ def test_guidelines_metric_has_one_column_per_rule():
     assert out.columns["g_numbered_list"][0] == 0.0  # two items, not numbered
     assert np.isnan(out.columns["g_critical_first"][0]) and out.columns["g_critical_first"][2] == 0.0
     assert ((out.columns["guideline_score"] >= 0) & (out.columns["guideline_score"] <= 1)).all()
-
-
-def test_bertscore_unavailable_without_model(monkeypatch):
-    monkeypatch.delenv("RGRO_BERTSCORE_MODEL", raising=False)
-    run = score_samples(SAMPLES, ["bertscore"], resamples=10)
-    value = run.aggregates["bertscore_f1"]
-    assert value.value is None and "RGRO_BERTSCORE_MODEL" in value.unavailable
-
-
-def test_bertscore_unavailable_for_missing_folder(tmp_path):
-    out = get_metric("bertscore", model=str(tmp_path / "nope"), num_layers=2).compute(SAMPLES)
-    assert out.unavailable and "cannot load" in out.unavailable
-    assert np.isnan(out.columns["bertscore_f1"]).all()
-
-
-@pytest.fixture(scope="module")
-def tiny_bert(tmp_path_factory):
-    transformers = pytest.importorskip("transformers")
-    pytest.importorskip("bert_score")
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    words = [
-        "cardiomegaly",
-        "left",
-        "right",
-        "effusion",
-        "pneumonia",
-        "no",
-        "acute",
-        "disease",
-        "normal",
-        "chest",
-        "small",
-        "heart",
-        "lungs",
-        "clear",
-    ]
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ",", *words]
-    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    tokenizer = transformers.BertTokenizer(str(folder / "vocab.txt"))  # saved without a model_max_length
-    tokenizer.save_pretrained(folder)
-    config = transformers.BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=16,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=64,
-    )
-    import torch
-
-    torch.manual_seed(0)
-    transformers.BertModel(config).save_pretrained(folder)
-    return folder
-
-
-def test_bertscore_with_a_local_model(tiny_bert):
-    same = [Sample("x", "f", "Small left effusion.", "Small left effusion."), *SAMPLES]
-    long = Sample("y", "f", "small " * 300, "no acute disease")  # longer than the model's 64 positions
-    empty = Sample("e", "f", "", "Cardiomegaly.")
-    out = get_metric("bertscore", model=str(tiny_bert), num_layers=2).compute([*same, long, empty])
-    assert out.unavailable is None
-    f1 = out.columns["bertscore_f1"]
-    assert f1[0] == pytest.approx(1.0, abs=1e-4)  # identical texts
-    assert np.isnan(f1[3])  # no reference
-    assert np.isfinite(f1[4])  # truncated to the position embeddings, not an index error
-    assert f1[5] == 0.0  # empty prediction: nothing shared, no model call
 
 
 def test_radeval_reports_unavailable_when_missing():

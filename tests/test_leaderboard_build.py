@@ -180,6 +180,9 @@ def test_two_concurrent_submits_both_land(tmp_path):
     outputs = [p.communicate(timeout=300) for p in processes]
     assert [p.returncode for p in processes] == [0, 0], outputs
     rows = json.loads((board / "iu-xray.json").read_text())["rows"]
-    assert sorted(r["model"] for r in rows) == ["alpha", "beta"]
+    assert sorted(r["model"] for r in rows if r["rank"] is not None) == ["alpha", "beta"]
+    ceiling = [r for r in rows if r["model"] == "reference impressions"]
+    assert len(ceiling) == 1 and ceiling[0]["rank"] is None  # computed, never ranked
+    assert ceiling[0]["metrics"]["rougeL"]["value"] == 1.0  # the reference against itself
     assert sorted(p.name for p in (board / "submissions").iterdir()) == ["alpha", "beta"]
     assert not list(board.rglob("*.tmp"))

@@ -41,14 +41,18 @@ def test_baseline_from_the_runner_is_ranked_with_recomputed_numbers(tmp_path, fi
     entry = submit_predictions(tmp_path, CARD, {"iu-xray": first_sentence})
 
     table = json.loads((tmp_path / "iu-xray.json").read_text())
-    assert table["primary_metric"] == "rougeL"
-    models = [r["model"] for r in table["rows"]]
+    assert table["primary_metric"] == "bertscore_f1"
+    ranked = [r for r in table["rows"] if r["rank"] is not None]
+    models = [r["model"] for r in ranked]
     assert set(models) == {"baseline:constant", "first-sentence"}
-    values = [r["metrics"]["rougeL"]["value"] for r in table["rows"]]
-    assert values == sorted(values, reverse=True) and [r["rank"] for r in table["rows"]] == [1, 2]
+    values = [r["metrics"]["bertscore_f1"]["value"] for r in ranked]
+    assert values == sorted(values, reverse=True) and [r["rank"] for r in ranked] == [1, 2]
+    assert [r["model"] for r in table["rows"] if r["rank"] is None] == ["reference impressions"]
     # the leaderboard's number is the runner's number: both recompute from the same predictions
-    constant_row = table["rows"][models.index("baseline:constant")]
-    assert constant_row["metrics"]["rougeL"]["value"] == pytest.approx(evaluation.result.metrics["rougeL"].value)
+    constant_row = ranked[models.index("baseline:constant")]
+    for column in ("rougeL", "bertscore_f1", "label_micro_f1"):
+        expected = evaluation.result.metrics[column].value
+        assert constant_row["metrics"][column]["value"] == pytest.approx(expected), column
     stored = json.loads((tmp_path / "submissions" / "first-sentence" / "entry.json").read_text())
     task_entry = stored["tasks"]["iu-xray"]
     assert task_entry["predictions_sha256"] == predictions_sha256(first_sentence)
@@ -142,7 +146,7 @@ def test_html_and_js_in_a_name_are_escaped_everywhere(tmp_path, first_sentence):
     row = next(line for line in markdown.splitlines() if "alert" in line)
     assert row.count(" | ") == markdown.splitlines()[4].count(" | ")  # the pipe in the name is no column
     with (tmp_path / "iu-xray.csv").open(newline="") as handle:
-        assert [row["model"] for row in csv.DictReader(handle)] == [evil]
+        assert [row["model"] for row in csv.DictReader(handle) if row["rank"]] == [evil]
 
 
 def test_same_name_needs_replace(tmp_path, first_sentence):

@@ -76,3 +76,28 @@ def test_rouge_with_the_cached_tokenizer_equals_plain_rouge_score():
         expected = plain.score(s.reference, s.prediction)
         for column in ("rouge1", "rouge2", "rougeL"):
             assert ours.columns[column][i] == pytest.approx(expected[column].fmeasure, abs=1e-12)
+
+
+def test_paired_statistic_bootstrap_tests_a_corpus_ratio_not_a_mean():
+    import numpy as np
+
+    from rgro_bench.metrics.bootstrap import paired_statistic_bootstrap
+
+    # corpus recall = sum(hits) / sum(positives): model a finds 8 of 10 positives on one long sample and
+    # nothing on nine short ones, b the reverse; their per-sample means differ, their corpus ratios tie
+    positives = np.array([10] + [1] * 9 + [0] * 10, dtype=float)
+    hits_a = np.array([8] + [0] * 9 + [0] * 10, dtype=float)
+    hits_b = np.array([0] + [1] * 8 + [0] + [0] * 10, dtype=float)
+
+    def recall(hits):
+        return lambda i: hits[i].sum() / positives[i].sum() if positives[i].sum() else float("nan")
+
+    tie = paired_statistic_bootstrap(recall(hits_a), recall(hits_b), len(positives), resamples=2000)
+    assert tie.difference == 0.0 and tie.p_value == 1.0
+    many = np.ones(200)
+    often, seldom = (np.arange(200) % 10 < 9).astype(float), (np.arange(200) % 2 == 0).astype(float)
+    test = paired_statistic_bootstrap(
+        lambda i: often[i].sum() / many[i].sum(), lambda i: seldom[i].sum() / many[i].sum(), 200, resamples=2000
+    )
+    assert test.difference == pytest.approx(0.4)
+    assert test.p_value < 0.05

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
-from rgro_bench.clinical.extractor import extract, register_derived_cache
+from rgro_bench.clinical.extractor import extract, register_derived_cache, sentence_found
 from rgro_bench.clinical.lexicon import CHEXPERT_CLASSES, HEDGING_PHRASES
+from rgro_bench.clinical.sentences import sentence_tuple
 from rgro_bench.clinical.types import Consistency, Mention, StatementVerdict
 
 #: observations whose omission from the impression counts against recall: the CheXpert pathologies plus
@@ -20,34 +21,53 @@ RECALL_CLASSES = frozenset(set(CHEXPERT_CLASSES) - {"no_finding", "support_devic
 _HEDGE = re.compile(r"\b(?:" + "|".join(HEDGING_PHRASES) + r")\b")
 
 
-@dataclass(frozen=True)
-class ObservationState:
-    """What one text says about one observation: the strongest status and the sides it names."""
+class ObservationState(NamedTuple):
+    """What one text says about one observation: the strongest status, the sides it names, and where the
+    mention that decided the status is (what explanations cite). A named tuple: a cold pass builds one per
+    observation of every report, and a frozen dataclass takes twice as long to build."""
 
     status: str  # positive > uncertain > negative
     sides: frozenset[str]
-    mention: Mention  # the mention that decided the status (for explanations)
+    sentence_index: int
+    sentence: str
 
 
 _RANK = {"positive": 2, "uncertain": 1, "negative": 0}
+_NO_SIDES: frozenset[str] = frozenset()
+#: what a state needs of one mention: (observation, status, laterality, sentence index, sentence)
+_Evidence = tuple[str, str, str | None, int, str]
+
+
+def _states(evidence: Iterable[_Evidence]) -> dict[str, ObservationState]:
+    """Per observation, the first mention of the strongest status decides, and every side named by a
+    positive mention counts."""
+    deciding: dict[str, tuple[str, int, str]] = {}
+    sides: dict[str, set[str]] = {}
+    for observation, status, laterality, index, sentence in evidence:
+        old = deciding.get(observation)
+        if old is None or _RANK[status] > _RANK[old[0]]:
+            deciding[observation] = (status, index, sentence)
+        if laterality and status == "positive":
+            sides.setdefault(observation, set()).add(laterality)
+    return {
+        o: ObservationState(status, frozenset(sides[o]) if o in sides else _NO_SIDES, index, sentence)
+        for o, (status, index, sentence) in deciding.items()
+    }
 
 
 def observation_states(mentions: Iterable[Mention]) -> dict[str, ObservationState]:
-    states: dict[str, ObservationState] = {}
-    for m in mentions:
-        old = states.get(m.observation)
-        sides = frozenset([m.laterality]) if m.laterality and m.status == "positive" else frozenset()
-        if old is None or _RANK[m.status] > _RANK[old.status]:
-            states[m.observation] = ObservationState(m.status, sides | (old.sides if old else frozenset()), m)
-        elif sides:
-            states[m.observation] = ObservationState(old.status, old.sides | sides, old.mention)
-    return states
+    return _states((m.observation, m.status, m.laterality, m.sentence_index, m.sentence) for m in mentions)
 
 
 @lru_cache(maxsize=131072)
 def text_states(text: str) -> dict[str, ObservationState]:
-    """``observation_states`` of a text's extraction, cached per text like the extraction (read-only)."""
-    return observation_states(extract(text))
+    """``observation_states`` of a text's extraction, cached per text like the extraction (read-only).
+    Read from the sentences' mentions as found: building Mention objects would cost more than the rest."""
+    return _states(
+        (observation, status, laterality, index, sentence)
+        for index, sentence in enumerate(sentence_tuple(text or ""))
+        for observation, status, _start, _end, laterality, _size, _severity, _trigger in sentence_found(sentence)
+    )
 
 
 register_derived_cache(text_states.cache_clear)
@@ -58,13 +78,13 @@ def _laterality_flip(a: frozenset[str], b: frozenset[str]) -> bool:
     return bool(a and b) and "bilateral" not in a | b and not a & b
 
 
-def _explain(kind: str, observation: str, mention: Mention, section: str, rule: str, **extra: object) -> dict:
+def _explain(kind: str, observation: str, state: ObservationState, section: str, rule: str, **extra: object) -> dict:
     return {
         "kind": kind,
         "observation": observation,
         "section": section,
-        "sentence_index": mention.sentence_index,
-        "sentence": mention.sentence,
+        "sentence_index": state.sentence_index,
+        "sentence": state.sentence,
         "rule": rule,
         **extra,
     }
@@ -86,10 +106,10 @@ def consistency_of_states(f_states: dict[str, ObservationState], i_states: dict[
         i = i_states.get(obs)
         if i is not None and i.status != "negative" and not _laterality_flip(f.sides, i.sides):
             covered += 1
-            explanations.append(_explain("supported", obs, i.mention, "impression", "finding kept in the impression"))
+            explanations.append(_explain("supported", obs, i, "impression", "finding kept in the impression"))
         else:
             explanations.append(
-                _explain("omission", obs, f.mention, "findings", "positive finding missing from the impression")
+                _explain("omission", obs, f, "findings", "positive finding missing from the impression")
             )
 
     asserted = [o for o, s in i_states.items() if s.status == "positive"]
@@ -101,7 +121,7 @@ def consistency_of_states(f_states: dict[str, ObservationState], i_states: dict[
             supported += 1
         elif f is None:
             explanations.append(
-                _explain("hallucination", obs, i.mention, "impression", "asserted but absent from the findings")
+                _explain("hallucination", obs, i, "impression", "asserted but absent from the findings")
             )
 
     contradicted = 0
@@ -109,17 +129,16 @@ def consistency_of_states(f_states: dict[str, ObservationState], i_states: dict[
         f = f_states.get(obs)
         if f is None:
             continue
-        flip = {f.status, i.status} == {"positive", "negative"}
-        if flip:
+        if f.status != i.status and "uncertain" not in (f.status, i.status):  # positive against negative
             contradicted += 1
             explanations.append(
                 _explain(
                     "contradiction",
                     obs,
-                    i.mention,
+                    i,
                     "impression",
                     f"status flip: findings {f.status}, impression {i.status}",
-                    findings_sentence=f.mention.sentence,
+                    findings_sentence=f.sentence,
                 )
             )
         elif f.status == i.status == "positive" and _laterality_flip(f.sides, i.sides):
@@ -128,10 +147,10 @@ def consistency_of_states(f_states: dict[str, ObservationState], i_states: dict[
                 _explain(
                     "laterality flip",
                     obs,
-                    i.mention,
+                    i,
                     "impression",
                     f"findings {'/'.join(sorted(f.sides))}, impression {'/'.join(sorted(i.sides))}",
-                    findings_sentence=f.mention.sentence,
+                    findings_sentence=f.sentence,
                 )
             )
 

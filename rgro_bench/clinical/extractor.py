@@ -2,19 +2,21 @@
 
 Speed comes from two precompiled alternations (observations, triggers) that try only the phrases able to
 start at each position (see ``dispatch``), scanned once per distinct sentence, and LRU caches on sentences
-and whole texts: report sentences repeat massively ("No pneumothorax."), reports less so.
+and whole texts: report sentences repeat massively ("No pneumothorax."), reports less so. A sentence's
+mentions are cached as plain tuples (``sentence_found``); callers that only read them (observation states,
+guideline rules) use ``found_mentions`` and never pay for building Mention objects.
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 from rgro_bench.clinical.dispatch import PhraseScanner
 from rgro_bench.clinical.lexicon import OBSERVATION_GROUPS, SEVERITY_WORDS, TRIGGER_GROUPS
-from rgro_bench.clinical.sentences import clear_sentence_cache, split_sentences
+from rgro_bench.clinical.sentences import clear_sentence_cache, sentence_tuple
 from rgro_bench.clinical.types import Mention
 
 #: how far (characters) a trigger reaches: long enough for "no A, B, C or D", short enough to stop at clauses
@@ -37,16 +39,35 @@ _TRIGGERS = PhraseScanner(
 # (written to start with one character class, which lets re skip ahead to candidates: "[,;:]|(?<!left)
 # (?<!right)\s(?:and|with|...)\s" with the left/right check moved after the space)
 _SEGMENT = re.compile(r"[,;:\s](?:(?<=[,;:])|(?<!left\s)(?<!right\s)(?<=\s)(?:and|with|but|which|while|whereas)\s)")
-_LATERALITY = re.compile(r"\b(left|right|bilateral(?:ly)?|both|bibasilar|bibasal|bibasally)\b")
+_SIDES = frozenset(["left", "right", "bilateral", "bilaterally", "both", "bibasilar", "bibasal", "bibasally"])
+
+
+def _word_alternation(words: list[str]) -> str:
+    """``\\b(?:w1|w2|...)\\b`` for lower-case words, written to start with a letter so that re skips ahead
+    (in C) to the positions holding a first letter, where a leading \\b would have it try every position.
+    The \\b before a word becomes a look back from its end (``(?<!\\w.{n})`` for a word of n letters), so
+    that it only runs once a whole word has matched."""
+    by_first: dict[str, list[str]] = {}
+    for word in words:
+        if not word.isalpha() or not word.islower() or not word.isascii():
+            raise ValueError(f"not a lower-case word: {word!r}")
+        by_first.setdefault(word[0], []).append(rf"{word[1:]}(?<!\w.{{{len(word)}}})")
+    return "(?:" + "|".join(f"{c}(?:{'|'.join(rests)})" for c, rests in by_first.items()) + r")\b"
+
+
+# Attribute words (sides, severities) and sizes are found once per sentence. None contains a segment
+# boundary (a comma, semicolon, colon, or the space before a conjunction), so the attributes of a segment
+# are those that start inside it.
+_ATTRIBUTE_WORD = re.compile(_word_alternation(sorted(_SIDES | SEVERITY_WORDS.keys())))
+# \d\d* rather than \d+: a pattern starting with a character class lets re skip ahead to digits
 _SIZE = re.compile(
-    r"(\d+(?:\.\d+)?)(?:\s*(?:x|by|×)\s*(\d+(?:\.\d+)?))?(?:\s*(?:x|by|×)\s*(\d+(?:\.\d+)?))?"
+    r"(\d\d*(?:\.\d+)?)(?:\s*(?:x|by|×)\s*(\d+(?:\.\d+)?))?(?:\s*(?:x|by|×)\s*(\d+(?:\.\d+)?))?"
     r"\s*-?\s*(mm|cm|millimeters?|centimeters?)\b"
 )
-_SEVERITY = re.compile(r"\b(" + "|".join(sorted(SEVERITY_WORDS, key=len, reverse=True)) + r")\b")
+_NO_ATTRIBUTES = (None, None, None)
 
 
-def _laterality(segment: str) -> str | None:
-    sides = {m.group(1) for m in _LATERALITY.finditer(segment)}
+def _laterality(sides: set[str]) -> str | None:
     if not sides:
         return None
     if sides - {"left", "right"} or sides == {"left", "right"}:
@@ -54,24 +75,26 @@ def _laterality(segment: str) -> str | None:
     return sides.pop()
 
 
-def _size_mm(segment: str) -> float | None:
-    match = _SIZE.search(segment)
-    if match is None:
-        return None
-    dims = [float(d) for d in match.groups()[:3] if d is not None]
-    scale = 10.0 if match.group(4).startswith("c") else 1.0
+def _size_mm(size: re.Match[str]) -> float:
+    dims = [float(d) for d in size.groups()[:3] if d is not None]
+    scale = 10.0 if size.group(4).startswith("c") else 1.0
     return round(scale * sum(dims) / len(dims), 2)
 
 
-def _severity(segment: str) -> str | None:
-    match = _SEVERITY.search(segment)
-    return SEVERITY_WORDS[match.group(1)] if match else None
-
-
-@lru_cache(maxsize=131072)
-def _attributes(segment: str) -> tuple[str | None, float | None, str | None]:
-    """Laterality, size and severity of a clause segment; cached: short clauses ("no pneumothorax") recur."""
-    return _laterality(segment), _size_mm(segment), _severity(segment)
+def _attributes(
+    words: list[tuple[int, str]], sizes: list[re.Match[str]], lo: int, hi: int
+) -> tuple[str | None, float | None, str | None]:
+    """Laterality (every side named), size and severity (the first of each) of the segment [lo, hi)."""
+    sides: set[str] = set()
+    severity = None
+    for start, word in words:
+        if lo <= start < hi:
+            if word in _SIDES:
+                sides.add(word)
+            elif severity is None:  # an attribute word that is no side is a severity
+                severity = SEVERITY_WORDS[word]
+    size = next((_size_mm(m) for m in sizes if lo <= m.start() < hi), None) if sizes else None
+    return _laterality(sides), size, severity
 
 
 def _blocked(stops: list[int], lo: int, hi: int) -> bool:
@@ -114,24 +137,30 @@ def _status(
     return best[1], best[2]
 
 
-#: a mention without its sentence index: (observation, status, start, end, laterality, size, severity, trigger)
-_Found = tuple[str, str, int, int, str | None, float | None, str | None, str | None]
+#: a mention as found in its sentence, the fields of Mention less the sentence and its index:
+#: (observation, status, start, end, laterality, size, severity, trigger)
+Found = tuple[str, str, int, int, str | None, float | None, str | None, str | None]
 
 
 @lru_cache(maxsize=131072)
-def _sentence_found(sentence: str) -> tuple[_Found, ...]:
+def sentence_found(sentence: str) -> tuple[Found, ...]:
     """The mentions of one sentence, whatever its place in a report. Cached: report sentences repeat far
     more than reports do (IU X-ray: ~20,000 sentences, ~7,300 distinct), so a report's extraction is
     mostly cache hits plus numbering."""
     lower = sentence.lower()
-    spans = [(start, end, text, _OBSERVATION_META[group]) for start, end, text, group in _OBSERVATIONS.finditer(lower)]
-    spans = [span for span in spans if span[3][0] is not None]
+    spans: list[tuple[int, int, str, tuple[str, ...], str | None]] = []
+    needs_triggers = False  # only mentions without a forced status need the triggers
+    for start, end, text, group in _OBSERVATIONS.finditer(lower):
+        observations, forced = _OBSERVATION_META[group]
+        if observations is not None:  # "ignore" phrases only keep their words from matching as others
+            spans.append((start, end, text, observations, forced))
+            needs_triggers = needs_triggers or forced is None
     if not spans:  # most of the work below only serves mentions: skip it for sentences without any
         return ()
     triggers: list[tuple[int, int, str, str, str]] = []
     terminations: list[int] = []
     clause_stops: list[int] = []  # terminations and copulas
-    if not all(forced for *_, (_, forced) in spans):
+    if needs_triggers:
         for t_start, t_end, text, group in _TRIGGERS.finditer(lower):
             kind, direction = _TRIGGER_META[group]
             if kind == "termination":
@@ -141,38 +170,41 @@ def _sentence_found(sentence: str) -> tuple[_Found, ...]:
                 clause_stops.append(t_start)
             elif kind != "pseudo":
                 triggers.append((t_start, t_end, kind, direction, text))
-    boundaries = [m.start() for m in _SEGMENT.finditer(lower)]
-    found: list[_Found] = []
-    for start, end, text, (observations, forced) in spans:
+    words = [(m.start(), m.group()) for m in _ATTRIBUTE_WORD.finditer(lower)]
+    sizes = list(_SIZE.finditer(lower)) if _SIZE.search(lower) else []  # most have none: skip the iterator
+    # segments only matter in sentences with attributes (about half of those with mentions)
+    boundaries = [m.start() for m in _SEGMENT.finditer(lower)] if words or sizes else []
+    found: list[Found] = []
+    for start, end, text, observations, forced in spans:
         if forced:
             status, trigger = forced, text
         else:
             status, trigger = _status(start, end, triggers, terminations, clause_stops)
         # attributes come from the clause segment holding the mention
-        i = bisect_right(boundaries, start)
-        seg_start = boundaries[i - 1] if i else 0
-        j = bisect_right(boundaries, end - 1)
-        seg_end = boundaries[j] if j < len(boundaries) else len(lower)
-        laterality, size, severity = _attributes(lower[seg_start:seg_end])
+        laterality, size, severity = _NO_ATTRIBUTES
+        if words or sizes:
+            i = bisect_right(boundaries, start)
+            seg_start = boundaries[i - 1] if i else 0
+            j = bisect_right(boundaries, end - 1)
+            seg_end = boundaries[j] if j < len(boundaries) else len(lower)
+            laterality, size, severity = _attributes(words, sizes, seg_start, seg_end)
         for observation in observations:
             found.append((observation, status, start, end, laterality, size, severity, trigger))
     return tuple(found)
 
 
-@lru_cache(maxsize=131072)
-def _sentence_mentions(index: int, sentence: str) -> tuple[Mention, ...]:
-    return tuple(
-        Mention(observation, status, index, sentence, start, end, laterality, size, severity, trigger)
-        for observation, status, start, end, laterality, size, severity, trigger in _sentence_found(sentence)
-    )
+def found_mentions(text: str | None) -> Iterator[tuple[int, str, Found]]:
+    """The mentions of ``text`` in reading order as (sentence index, sentence, found): ``extract`` without
+    building Mention objects, which cost more than finding the mentions of a cached sentence."""
+    for index, sentence in enumerate(sentence_tuple(text or "")):
+        for found in sentence_found(sentence):
+            yield index, sentence, found
 
 
 @lru_cache(maxsize=131072)
 def _extract(text: str) -> tuple[Mention, ...]:
-    out: list[Mention] = []
-    for index, sentence in enumerate(split_sentences(text)):
-        out.extend(_sentence_mentions(index, sentence))
-    return tuple(out)
+    # a Found holds Mention's fields in order, less the sentence index and the sentence after the status
+    return tuple(Mention(*found[:2], index, sentence, *found[2:]) for index, sentence, found in found_mentions(text))
 
 
 def extract(text: str) -> list[Mention]:
@@ -194,7 +226,5 @@ def clear_cache() -> None:
     for clear in _DERIVED_CACHES:
         clear()
     _extract.cache_clear()
-    _sentence_mentions.cache_clear()
-    _sentence_found.cache_clear()
-    _attributes.cache_clear()
+    sentence_found.cache_clear()
     clear_sentence_cache()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 from functools import lru_cache
 
 # A boundary is whitespace after sentence punctuation, a newline, or whitespace before a list marker
@@ -39,27 +40,37 @@ _ABBREVIATIONS = frozenset(
     ]
 )
 _HAS_WORD = re.compile(r"[A-Za-z0-9]")
+_ASCII_LETTERS = frozenset(string.ascii_letters)
 _BARE_MARKER = re.compile(r"\(?\d{1,2}[.)]")
-_INITIAL = re.compile(r"[a-z]\.")
 
 
-def _ends_in_abbreviation(piece: str) -> bool:
-    last = piece.rsplit(None, 1)[-1].lower()
-    return last in _ABBREVIATIONS or bool(_INITIAL.fullmatch(last))
+def _continues(piece: str) -> bool:
+    """Whether a piece runs on into the next: it ends in an abbreviation or an initial ("J."), or it is a
+    bare list marker ("1.")."""
+    last = piece.rsplit(None, 1)[-1]
+    lowered = last.lower()
+    if lowered in _ABBREVIATIONS or (len(lowered) == 2 and lowered[1] == "." and "a" <= lowered[0] <= "z"):
+        return True
+    # a bare marker is one token of at most 4 characters, so the last token is all of it (most are longer)
+    return len(last) <= 4 and _BARE_MARKER.fullmatch(piece.strip()) is not None
 
 
 @lru_cache(maxsize=65536)
-def _split(text: str) -> tuple[str, ...]:
-    pieces = [p for p in _BOUNDARY.split(text.strip()) if p]
+def sentence_tuple(text: str) -> tuple[str, ...]:
+    """``split_sentences`` as the cached tuple itself, for callers that only read it."""
     merged: list[str] = []
-    for piece in pieces:
-        bare_marker = merged and _BARE_MARKER.fullmatch(merged[-1].strip())
-        if merged and (bare_marker or _ends_in_abbreviation(merged[-1])):
+    for piece in _BOUNDARY.split(text.strip()):
+        if not piece:
+            continue
+        if merged and _continues(merged[-1]):
             merged[-1] = f"{merged[-1]} {piece}"
         else:
             merged.append(piece)
     out = []
     for piece in merged:
+        if piece[0] in _ASCII_LETTERS:  # most pieces: no list marker, and a word to keep
+            out.append(piece.strip())
+            continue
         piece = _LIST_MARKER.sub("", piece).strip()
         if _HAS_WORD.search(piece):
             out.append(piece)
@@ -68,8 +79,8 @@ def _split(text: str) -> tuple[str, ...]:
 
 def split_sentences(text: str) -> list[str]:
     """Split report text into sentences; list markers ("1.", "2)") are removed from the items."""
-    return list(_split(text or ""))
+    return list(sentence_tuple(text or ""))
 
 
 def clear_sentence_cache() -> None:
-    _split.cache_clear()
+    sentence_tuple.cache_clear()

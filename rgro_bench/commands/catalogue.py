@@ -57,13 +57,26 @@ def list_metrics(args: argparse.Namespace) -> int:
     from rgro_bench.metrics import METRICS
 
     rows = [
-        {"name": name, "version": cls.version, "columns": list(cls.columns), "description": cls.description}
+        {
+            "name": name,
+            "version": cls.version,
+            "role": cls.role,
+            "rewards": cls.rewards or None,
+            "columns": list(cls.columns),
+            "description": cls.description,
+        }
         for name, cls in METRICS.items()
     ]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
+    print(
+        "role: judge = no reference trainer optimises it (it may grade them); "
+        "reward = a reference trainer's reward is built from it (reported beside the judges, never leading)\n"
+    )
     for row in rows:
-        print(f"{row['name']:<22} v{row['version']:<4} {', '.join(row['columns'])}")
+        print(f"{row['name']:<22} v{row['version']:<4} {row['role']:<7} {', '.join(row['columns'])}")
         print(f"{'':<22} {row['description']}")
+        if row["rewards"]:
+            print(f"{'':<22} as a reward it pays for: {row['rewards']}")
     return 0

@@ -5,6 +5,7 @@ a metric's version changed, or when the task data changed; the entry's numbers a
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from rgro_bench.results.schema import MetricValue
 from rgro_bench.tasks import Task, get_task
 
 REPORTED = "reported, not reproduced"
+REFERENCE_SOURCE = "reference impressions: the radiologists' own, scored like a model; the ceiling, never ranked"
+REFERENCE_MODEL = "reference impressions"
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,15 @@ class Column:
     metric: str
     higher_is_better: bool | None
     percent: bool
+    #: "judge" or "reward" (rgro_bench.metrics.base.Metric.role): reward columns are shown after the
+    #: judges and marked, since a reference trainer optimised them
+    role: str = "judge"
+    #: shown in the Markdown and HTML tables (every column is in the CSV and JSON)
+    shown: bool = True
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} (reward)" if self.role == "reward" else self.name
 
 
 @dataclass
@@ -55,6 +67,10 @@ class Table:
     rows: list[Row]
 
     @property
+    def shown_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.shown or c is self.primary]
+
+    @property
     def primary(self) -> Column:
         wanted = self.task.spec.primary_metric
         return next((c for c in self.columns if c.name == wanted), self.columns[0])
@@ -67,11 +83,44 @@ class BuildReport:
 
 
 def task_columns(task: Task) -> list[Column]:
+    """The task's metric columns, judges first: a table leads with what no reference trainer optimised."""
     columns = []
     for name in task.spec.metrics:
         metric = METRICS.get(name)
-        columns += [Column(c, name, hib, metric.percent) for c, hib in metric.columns.items()]
-    return columns
+        shown = metric.shown_columns or tuple(metric.columns)
+        columns += [
+            Column(c, name, hib, metric.percent, metric.role, c in shown) for c, hib in metric.columns.items()
+        ]
+    return sorted(columns, key=lambda c: c.role == "reward")
+
+
+def reference_row(layout: Layout, task: Task, seed: int) -> Row | None:
+    """The radiologists' own impressions of the evaluated split scored as a model's (None where the
+    task has no references, and on credentialed data, of which the public folder holds nothing): the
+    ceiling a model is compared with, recomputed when the metrics or the data change, cached beside the
+    entries' scores, never ranked."""
+    from rgro_bench.leaderboard.submit import metric_versions, score_task
+
+    if task.spec.data.credentialed:
+        return None
+    studies = task.studies(task.spec.split.eval_split)
+    if not studies or any(not s.impression for s in studies):
+        return None
+    path = layout.cache / task.id / "reference-impressions.json"
+    stamp = {"metric_versions": metric_versions(task.spec.metrics), "data_hash": task.data_hash, "seed": seed}
+    key = json.dumps([task.id, stamp], sort_keys=True)
+    cached = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    if {k: cached.get(k) for k in stamp} == stamp:
+        metrics = {k: MetricValue.model_validate(v) for k, v in cached["metrics"].items()}
+    else:
+        if key not in _REFERENCE_SCORES:  # the same numbers for every folder built in this process
+            _REFERENCE_SCORES[key] = score_task(task, {s.id: s.impression for s in studies}, seed=seed).aggregates
+        metrics = _REFERENCE_SCORES[key]
+        write_json(path, {**stamp, "metrics": {k: v.model_dump(mode="json") for k, v in metrics.items()}})
+    return Row(model=REFERENCE_MODEL, source=REFERENCE_SOURCE, metrics=metrics, n=len(studies))
+
+
+_REFERENCE_SCORES: dict[str, dict[str, MetricValue]] = {}
 
 
 def refresh_entry(layout: Layout, entry: Entry, warnings: list[str], seed: int) -> Entry:
@@ -190,6 +239,8 @@ def task_table(layout: Layout, task: Task, task_entries: list[Entry], reported: 
     table.rows.sort(key=lambda r: (_sort_key(r, table.primary), r.model))
     for rank, row in enumerate(table.rows, start=1):
         row.rank = rank
+    ceiling = reference_row(layout, task, seed)
+    table.rows += [ceiling] if ceiling else []
     extra = [reported_row(item, columns) for item in reported if item.task == task.id]
     table.rows += sorted(extra, key=lambda r: _sort_key(r, table.primary))
     return table

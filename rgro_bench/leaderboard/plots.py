@@ -11,14 +11,17 @@ from rgro_bench.leaderboard.render import DAGGER, scaled
 from rgro_bench.leaderboard.store import Layout
 from rgro_bench.results.io import atomic_write_bytes
 
-CONSISTENCY_METRIC = "consistency"
+#: the clinical axis of a task's scatter plot, in order of preference: agreement with human labels (a
+#: judge), else findings consistency (a reward of the reference trainers, labelled as such on the axis)
+CLINICAL_AXES = ("label_micro_f1", "fc_f1")
 
 
-def consistency_column(table: Table) -> Column | None:
-    """The findings-consistency F1 column, when the task lists the metric and some row has a value."""
-    for column in table.columns:
-        wanted = column.metric == CONSISTENCY_METRIC and "f1" in column.name.lower()
-        if wanted and any(_value(row, column) is not None for row in table.rows):
+def clinical_column(table: Table) -> Column | None:
+    """The clinical column to plot against the primary metric, when some row has a value."""
+    by_name = {c.name: c for c in table.columns}
+    for name in CLINICAL_AXES:
+        column = by_name.get(name)
+        if column is not None and column is not table.primary and any(_value(r, column) is not None for r in table.rows):
             return column
     return None
 
@@ -40,7 +43,7 @@ def _label(row: Row) -> str:
     # "$" would switch matplotlib to mathtext on a user-supplied name
     name = row.model.replace("$", r"\$")
     name = name if len(name) <= 40 else name[:39] + "…"
-    return name + (f" {DAGGER}" if row.contamination.flagged else "") + (" (reported)" if row.rank is None else "")
+    return name + (f" {DAGGER}" if row.contamination.flagged else "") + (" (not ranked)" if row.rank is None else "")
 
 
 def render_plot(table: Table) -> bytes | None:
@@ -53,7 +56,7 @@ def render_plot(table: Table) -> bytes | None:
     rows = [r for r in table.rows if _value(r, primary) is not None]
     if not rows:
         return None
-    other = consistency_column(table)
+    other = clinical_column(table)
     if other is not None:
         rows = [r for r in rows if _value(r, other) is not None]
         fig, ax = plt.subplots(figsize=(7, 5))
@@ -62,8 +65,8 @@ def render_plot(table: Table) -> bytes | None:
             xerr, yerr = _error(row, primary), _error(row, other)
             ax.errorbar([x], [y], xerr=[[xerr[0]], [xerr[1]]], yerr=[[yerr[0]], [yerr[1]]], fmt="o", capsize=3)
             ax.annotate(_label(row), (x, y), textcoords="offset points", xytext=(5, 5), fontsize=8)
-        ax.set_xlabel(primary.name)
-        ax.set_ylabel(other.name)
+        ax.set_xlabel(primary.label)
+        ax.set_ylabel(other.label)
     else:
         fig, ax = plt.subplots(figsize=(7, 0.6 + 0.4 * len(rows)))
         positions = list(range(len(rows)))[::-1]
@@ -71,7 +74,7 @@ def render_plot(table: Table) -> bytes | None:
         colours = ["#999" if r.rank is None else "#4c72b0" for r in rows]
         ax.barh(positions, [_value(r, primary) for r in rows], xerr=errors, color=colours, capsize=3)
         ax.set_yticks(positions, labels=[_label(r) for r in rows])
-        ax.set_xlabel(primary.name + (" (×100)" if primary.percent else ""))
+        ax.set_xlabel(primary.label + (" (×100)" if primary.percent else ""))
     ax.set_title(f"{table.task.id} ({table.task.spec.split.eval_split} split), 95% intervals")
     fig.tight_layout()
     buffer = io.BytesIO()

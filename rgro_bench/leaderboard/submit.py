@@ -24,7 +24,7 @@ from rgro_bench.leaderboard.submission import (
     read_submission,
     unpacked,
 )
-from rgro_bench.metrics import METRICS, Sample, ScoredRun, score_samples
+from rgro_bench.metrics import METRICS, ScoredRun, score_samples, task_samples
 from rgro_bench.tasks import Task, get_task
 
 
@@ -35,7 +35,7 @@ def metric_versions(names: list[str]) -> dict[str, str]:
 def score_task(task: Task, predictions: Mapping[str, str], *, seed: int = 0) -> ScoredRun:
     """Score predictions (id -> text, covering the evaluated split) with every metric the task lists."""
     studies = task.studies(task.spec.split.eval_split)
-    samples = [Sample(s.id, s.findings, predictions[s.id], s.impression) for s in studies]
+    samples = task_samples(task, studies, [predictions[s.id] for s in studies])
     return score_samples(samples, task.spec.metrics, seed=seed)
 
 

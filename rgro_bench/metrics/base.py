@@ -10,7 +10,7 @@ overrides it with its own sufficient statistics.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -25,6 +25,10 @@ class Sample:
     findings: str
     prediction: str
     reference: str | None
+    #: the study's human annotations, by field (IU X-ray: ``{"MeSH": ..., "Problems": ...}``), or None where
+    #: the task has none. Filled by whoever builds samples from a task (``rgro_bench.metrics.labels.task_labels``
+    #: resolves them, also through a task's ``overlaps``); only label metrics read it. Not hashed.
+    labels: Mapping[str, str] | None = field(default=None, hash=False)
 
 
 Aggregator = Callable[[np.ndarray], float]
@@ -66,6 +70,8 @@ class Metric(ABC):
     role: Literal["judge", "reward"] = "judge"
     #: for a reward: one line saying what it pays for (shown by ``rgro-bench metrics`` and in tables)
     rewards: str = ""
+    #: the columns a leaderboard's Markdown and HTML tables show (None: all); the CSV and JSON hold every one
+    shown_columns: tuple[str, ...] | None = None
 
     @abstractmethod
     def compute(self, samples: Sequence[Sample]) -> MetricOutput: ...

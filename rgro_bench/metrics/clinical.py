@@ -31,6 +31,12 @@ class FindingsConsistency(Metric):
         "findings whose impression asserts none is fully consistent: F1 1)."
     )
     needs_reference = False
+    role = "reward"
+    rewards = (
+        "naming the findings' own positive observations and not contradicting them (the RL reward's recall "
+        "term, weight 4; RGRO's stage credit); it never reads the reference, and a study it reads as normal "
+        "scores F1 1 whatever is missed, so copying the findings scores 100"
+    )
 
     def compute(self, samples: Sequence[Sample]) -> MetricOutput:
         out = {c: np.full(len(samples), np.nan) for c in self.columns}
@@ -117,6 +123,8 @@ class Guidelines(Metric):
         "pass rate over applicable rules (ACR 2020, Fleischner 2017, Hartung et al. 2020, hedging lexicon)."
     )
     needs_reference = False
+    role = "reward"
+    rewards = "the style rules it checks (the RL reward's guideline term, weight 0.25; RGRO's recommendation stage)"
 
     def compute(self, samples: Sequence[Sample]) -> MetricOutput:
         out = {c: np.full(len(samples), np.nan) for c in self.columns}

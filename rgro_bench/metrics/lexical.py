@@ -40,6 +40,8 @@ class Rouge(Metric):
     version = "1"
     columns = {"rouge1": True, "rouge2": True, "rougeL": True, "rougeLsum": True}
     description = "ROUGE-1/2/L/Lsum F1 against the reference (rouge-score, Porter stemmer); Lsum splits sentences."
+    role = "reward"
+    rewards = "word overlap with the reference impression (ROUGE-L is the RL reward's similarity term, weight 1)"
 
     def __init__(self) -> None:
         from rouge_score import rouge_scorer

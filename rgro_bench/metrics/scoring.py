@@ -27,6 +27,19 @@ class ScoredRun:
     explanations: dict[str, list[Any]] = field(default_factory=dict)  # metric name -> per-sample
 
 
+def task_samples(task: Any, studies: Sequence[Any], predictions: Sequence[str]) -> list[Sample]:
+    """Samples of ``studies`` (of ``task``) with their predictions, each carrying its study's human labels
+    where the task has any (``rgro_bench.metrics.labels.task_labels``: its own MeSH column, or that of a
+    task it overlaps), so label metrics can score them. Every path that scores a task's studies should
+    build its samples here."""
+    from rgro_bench.metrics.labels import task_labels
+
+    labels = task_labels(task)
+    return [
+        Sample(s.id, s.findings, p, s.impression, labels.get(s.id)) for s, p in zip(studies, predictions, strict=True)
+    ]
+
+
 def score_samples(
     samples: Sequence[Sample],
     metrics: Sequence[str | Metric],

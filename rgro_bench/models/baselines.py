@@ -5,6 +5,11 @@
 - ``baseline:copy-findings``: the findings verbatim (perfect coverage, no synthesis).
 - ``baseline:tfidf-nn``: the impression of the most similar training report (TF-IDF cosine over
   findings, scikit-learn), fitted on the task's ``train_source`` (default: its own train split).
+- ``baseline:dense-nn``: the same retrieval with sentence embeddings (mean-pooled all-MiniLM-L6-v2, the
+  packaged encoder of :mod:`rgro_bench.encoder`) and cosine similarity, over the same pool.
+
+Both retrieval baselines draw from :func:`retrieval_pool`: the train source minus every study being
+evaluated, so neither can return an evaluated study's own impression.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from rgro_bench.models.base import BACKENDS, GenerationArgs, GenerationRequest, 
 
 #: the most frequent impression of IU X-ray (345 of 3,331 reports)
 NORMAL_IMPRESSION = "No acute cardiopulmonary abnormality."
-BASELINE_NAMES = ("constant", "lead-K", "copy-findings", "tfidf-nn")
+BASELINE_NAMES = ("constant", "lead-K", "copy-findings", "tfidf-nn", "dense-nn")
 
 
 class Constant(Model):
@@ -68,9 +73,7 @@ class TfidfNearestNeighbour(Model):
     def __init__(self, train: Sequence[Study], source: str) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        self.train = [s for s in train if s.impression]
-        if not self.train:
-            raise ConfigError(f"baseline:tfidf-nn: {source} has no studies with an impression to retrieve")
+        self.train = list(train)
         self.source = source
         self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
         self.matrix = self.vectorizer.fit_transform([s.findings for s in self.train])
@@ -86,22 +89,68 @@ class TfidfNearestNeighbour(Model):
         return [self.train[i].impression or "" for i in best]
 
 
-def _tfidf_for(context: ModelContext) -> TfidfNearestNeighbour:
+class DenseNearestNeighbour(Model):
+    """Retrieval: return the training impression whose findings are nearest in sentence-embedding cosine."""
+
+    kind = "baseline"
+    spec = "baseline:dense-nn"
+    #: queries scored against the whole pool at a time: bounds the similarity matrix on large pools
+    QUERY_CHUNK = 1024
+
+    def __init__(self, train: Sequence[Study], source: str) -> None:
+        from rgro_bench import encoder
+
+        self.train = list(train)
+        self.source = source
+        self.matrix = encoder.embed([s.findings for s in self.train], desc=f"{self.spec}: encode {source}")
+
+    def identity(self) -> dict[str, Any]:
+        from rgro_bench import encoder
+
+        return {
+            "spec": self.spec,
+            "fitted_on": self.source,
+            "n_train": len(self.train),
+            "encoder": encoder.MODEL_ID,
+            "weights_sha256": encoder.WEIGHTS_SHA256,
+        }
+
+    def generate(self, requests: Sequence[GenerationRequest], args: GenerationArgs) -> list[str]:
+        from rgro_bench import encoder
+
+        if not requests:
+            return []
+        queries = encoder.embed([r.study.findings for r in requests], desc=f"{self.spec}: encode queries")
+        best = [
+            i
+            for start in range(0, len(queries), self.QUERY_CHUNK)
+            for i in (queries[start : start + self.QUERY_CHUNK] @ self.matrix.T).argmax(axis=1)  # unit rows: cosine
+        ]
+        return [self.train[i].impression or "" for i in best]
+
+
+def retrieval_pool(task, spec: str = "baseline:tfidf-nn") -> tuple[list[Study], str]:
+    """(studies, source) a retrieval baseline on ``task`` draws from: the studies with an impression in
+    the task's ``train_source`` (default: its own train split), minus every study being evaluated."""
     from rgro_bench.tasks import get_task
 
-    task = context.task
     if task is None:
-        raise ConfigError("baseline:tfidf-nn needs a task to fit on")
+        raise ConfigError(f"{spec} needs a task to fit on")
     source = task.spec.train_source or f"{task.id}:train"
     source_task_id, _, split = source.partition(":")
     source_task = task if source_task_id == task.id else get_task(source_task_id)
-    pool = source_task.studies(split or "train")
     # Never retrieve a study that is itself being evaluated (same id or same findings text).
     evaluated = task.studies()
     ids = {s.id for s in evaluated}
     texts = {normalise_findings(s.findings) for s in evaluated}
-    pool = [s for s in pool if s.id not in ids and normalise_findings(s.findings) not in texts]
-    return TfidfNearestNeighbour(pool, source)
+    pool = [
+        s
+        for s in source_task.studies(split or "train")
+        if s.impression and s.id not in ids and normalise_findings(s.findings) not in texts
+    ]
+    if not pool:
+        raise ConfigError(f"{spec}: {source} has no studies with an impression to retrieve")
+    return pool, source
 
 
 _LEAD = re.compile(r"lead-(\d+)")
@@ -115,10 +164,13 @@ def baseline_factory(target: str, context: ModelContext) -> Model:
     if target == "copy-findings":
         return CopyFindings()
     if target == "tfidf-nn":
-        return _tfidf_for(context)
+        return TfidfNearestNeighbour(*retrieval_pool(context.task, "baseline:tfidf-nn"))
+    if target == "dense-nn":
+        return DenseNearestNeighbour(*retrieval_pool(context.task, "baseline:dense-nn"))
     import difflib
 
-    close = difflib.get_close_matches(target, ["constant", "lead-2", "copy-findings", "tfidf-nn"], n=1, cutoff=0.5)
+    known = ["constant", "lead-2", "copy-findings", "tfidf-nn", "dense-nn"]
+    close = difflib.get_close_matches(target, known, n=1, cutoff=0.5)
     hint = f" Did you mean 'baseline:{close[0]}'?" if close else ""
     raise ConfigError(f"unknown baseline {target!r}.{hint} Known: {', '.join(BASELINE_NAMES)}.")
 

