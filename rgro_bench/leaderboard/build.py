@@ -88,9 +88,7 @@ def task_columns(task: Task) -> list[Column]:
     for name in task.spec.metrics:
         metric = METRICS.get(name)
         shown = metric.shown_columns or tuple(metric.columns)
-        columns += [
-            Column(c, name, hib, metric.percent, metric.role, c in shown) for c, hib in metric.columns.items()
-        ]
+        columns += [Column(c, name, hib, metric.percent, metric.role, c in shown) for c, hib in metric.columns.items()]
     return sorted(columns, key=lambda c: c.role == "reward")
 
 

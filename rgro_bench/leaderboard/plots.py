@@ -21,7 +21,11 @@ def clinical_column(table: Table) -> Column | None:
     by_name = {c.name: c for c in table.columns}
     for name in CLINICAL_AXES:
         column = by_name.get(name)
-        if column is not None and column is not table.primary and any(_value(r, column) is not None for r in table.rows):
+        if (
+            column is not None
+            and column is not table.primary
+            and any(_value(r, column) is not None for r in table.rows)
+        ):
             return column
     return None
 
