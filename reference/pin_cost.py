@@ -19,7 +19,7 @@ from pathlib import Path
 
 from rgro_bench.reproducibility import MARKER, OPT_OUT, PINNED_ENV, cpu_model
 
-SHORT = ["--sft-epochs", "0.2", "--rl-steps", "10", "--eval-limit", "64", "--no-baselines", "--split", "validation"]
+SHORT = ["--sft-epochs", "0.1", "--rl-steps", "6", "--eval-limit", "32", "--no-baselines", "--split", "validation"]
 PHASES = ("sft", "grpo", "rgro", "evaluation")
 
 

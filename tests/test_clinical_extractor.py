@@ -81,6 +81,7 @@ def test_mentions_point_into_their_sentence():
         ("A 4.5 mm nodule. No effusion.", ["A 4.5 mm nodule.", "No effusion."]),
         ("Opacity, e.g. atelectasis. Clear otherwise.", ["Opacity, e.g. atelectasis.", "Clear otherwise."]),
         ("Lungs clear\nHeart normal", ["Lungs clear", "Heart normal"]),
+        ("a\n \nb", ["a", "b"]),  # a blank line holding a space once raised IndexError
         ("No acute abnormality.. .", ["No acute abnormality.."]),
         ("", []),
     ],

@@ -8,9 +8,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
-from rgro_bench.clinical.extractor import extract, register_derived_cache, sentence_found
+from rgro_bench.clinical.extractor import Found, extract, found_mentions, register_derived_cache
 from rgro_bench.clinical.lexicon import CHEXPERT_CLASSES, HEDGING_PHRASES
-from rgro_bench.clinical.sentences import sentence_tuple
 from rgro_bench.clinical.types import Consistency, Mention, StatementVerdict
 
 #: observations whose omission from the impression counts against recall: the CheXpert pathologies plus
@@ -34,40 +33,44 @@ class ObservationState(NamedTuple):
 
 _RANK = {"positive": 2, "uncertain": 1, "negative": 0}
 _NO_SIDES: frozenset[str] = frozenset()
-#: what a state needs of one mention: (observation, status, laterality, sentence index, sentence)
-_Evidence = tuple[str, str, str | None, int, str]
 
 
-def _states(evidence: Iterable[_Evidence]) -> dict[str, ObservationState]:
+def _states(mentions: Iterable[tuple[int, str, Found]]) -> dict[str, ObservationState]:
     """Per observation, the first mention of the strongest status decides, and every side named by a
-    positive mention counts."""
-    deciding: dict[str, tuple[str, int, str]] = {}
+    positive mention counts. ``mentions`` as ``found_mentions`` yields them."""
+    states: dict[str, ObservationState] = {}
     sides: dict[str, set[str]] = {}
-    for observation, status, laterality, index, sentence in evidence:
-        old = deciding.get(observation)
-        if old is None or _RANK[status] > _RANK[old[0]]:
-            deciding[observation] = (status, index, sentence)
+    for index, sentence, (observation, status, _start, _end, laterality, _size, _severity, _trigger) in mentions:
+        old = states.get(observation)
+        if old is None or _RANK[status] > _RANK[old.status]:
+            states[observation] = ObservationState(status, _NO_SIDES, index, sentence)
         if laterality and status == "positive":
             sides.setdefault(observation, set()).add(laterality)
-    return {
-        o: ObservationState(status, frozenset(sides[o]) if o in sides else _NO_SIDES, index, sentence)
-        for o, (status, index, sentence) in deciding.items()
-    }
+    # the sides are known once every mention is read; most observations name none, so their states are
+    # built once, above
+    for observation, named in sides.items():
+        status, _, index, sentence = states[observation]
+        states[observation] = ObservationState(status, frozenset(named), index, sentence)
+    return states
 
 
 def observation_states(mentions: Iterable[Mention]) -> dict[str, ObservationState]:
-    return _states((m.observation, m.status, m.laterality, m.sentence_index, m.sentence) for m in mentions)
+    # each Mention as found_mentions yields it: (sentence index, sentence, its Found fields)
+    return _states(
+        (
+            m.sentence_index,
+            m.sentence,
+            (m.observation, m.status, m.start, m.end, m.laterality, m.size_mm, m.severity, m.trigger),
+        )
+        for m in mentions
+    )
 
 
 @lru_cache(maxsize=131072)
 def text_states(text: str) -> dict[str, ObservationState]:
     """``observation_states`` of a text's extraction, cached per text like the extraction (read-only).
     Read from the sentences' mentions as found: building Mention objects would cost more than the rest."""
-    return _states(
-        (observation, status, laterality, index, sentence)
-        for index, sentence in enumerate(sentence_tuple(text or ""))
-        for observation, status, _start, _end, laterality, _size, _severity, _trigger in sentence_found(sentence)
-    )
+    return _states(found_mentions(text))
 
 
 register_derived_cache(text_states.cache_clear)
@@ -78,7 +81,7 @@ def _laterality_flip(a: frozenset[str], b: frozenset[str]) -> bool:
     return bool(a and b) and "bilateral" not in a | b and not a & b
 
 
-def _explain(kind: str, observation: str, state: ObservationState, section: str, rule: str, **extra: object) -> dict:
+def _explain(kind: str, observation: str, state: ObservationState, section: str, rule: str) -> dict:
     return {
         "kind": kind,
         "observation": observation,
@@ -86,8 +89,14 @@ def _explain(kind: str, observation: str, state: ObservationState, section: str,
         "sentence_index": state.sentence_index,
         "sentence": state.sentence,
         "rule": rule,
-        **extra,
     }
+
+
+def _contradiction(kind: str, observation: str, f: ObservationState, i: ObservationState, rule: str) -> dict:
+    """A contradiction is explained at the impression's sentence, citing the findings' too."""
+    explanation = _explain(kind, observation, i, "impression", rule)
+    explanation["findings_sentence"] = f.sentence
+    return explanation
 
 
 def consistency(findings: str, impression: str) -> Consistency:
@@ -96,13 +105,17 @@ def consistency(findings: str, impression: str) -> Consistency:
 
 
 def consistency_of_states(f_states: dict[str, ObservationState], i_states: dict[str, ObservationState]) -> Consistency:
-    """``consistency`` on already extracted states, for callers that need them for other checks too."""
+    """``consistency`` on already extracted states, for callers that need them for other checks too.
+
+    Explanations list the findings' positives (kept or omitted), then hallucinations, then contradictions;
+    the last two come from one pass over the impression's observations (a cold pass runs this per pair)."""
     explanations: list[dict] = []
 
-    relevant = [o for o, s in f_states.items() if s.status == "positive" and o in RECALL_CLASSES]
-    covered = 0
-    for obs in relevant:
-        f = f_states[obs]
+    n_relevant = covered = 0
+    for obs, f in f_states.items():
+        if f.status != "positive" or obs not in RECALL_CLASSES:
+            continue
+        n_relevant += 1
         i = i_states.get(obs)
         if i is not None and i.status != "negative" and not _laterality_flip(f.sides, i.sides):
             covered += 1
@@ -112,50 +125,40 @@ def consistency_of_states(f_states: dict[str, ObservationState], i_states: dict[
                 _explain("omission", obs, f, "findings", "positive finding missing from the impression")
             )
 
-    asserted = [o for o, s in i_states.items() if s.status == "positive"]
-    supported = 0
-    for obs in asserted:
-        f = f_states.get(obs)
-        i = i_states[obs]
-        if f is not None and f.status != "negative" and not _laterality_flip(f.sides, i.sides):
-            supported += 1
-        elif f is None:
-            explanations.append(
-                _explain("hallucination", obs, i, "impression", "asserted but absent from the findings")
-            )
-
-    contradicted = 0
+    n_asserted = supported = contradicted = 0
+    contradictions: list[dict] = []
     for obs, i in i_states.items():
         f = f_states.get(obs)
+        if i.status == "positive":
+            n_asserted += 1
+            if f is None:
+                explanations.append(
+                    _explain("hallucination", obs, i, "impression", "asserted but absent from the findings")
+                )
+            elif f.status != "negative" and not _laterality_flip(f.sides, i.sides):
+                supported += 1
         if f is None:
             continue
         if f.status != i.status and "uncertain" not in (f.status, i.status):  # positive against negative
             contradicted += 1
-            explanations.append(
-                _explain(
-                    "contradiction",
-                    obs,
-                    i,
-                    "impression",
-                    f"status flip: findings {f.status}, impression {i.status}",
-                    findings_sentence=f.sentence,
-                )
+            contradictions.append(
+                _contradiction("contradiction", obs, f, i, f"status flip: findings {f.status}, impression {i.status}")
             )
         elif f.status == i.status == "positive" and _laterality_flip(f.sides, i.sides):
             contradicted += 1
-            explanations.append(
-                _explain(
+            contradictions.append(
+                _contradiction(
                     "laterality flip",
                     obs,
+                    f,
                     i,
-                    "impression",
                     f"findings {'/'.join(sorted(f.sides))}, impression {'/'.join(sorted(i.sides))}",
-                    findings_sentence=f.sentence,
                 )
             )
+    explanations += contradictions
 
-    recall = covered / len(relevant) if relevant else 1.0
-    precision = supported / len(asserted) if asserted else 1.0
+    recall = covered / n_relevant if n_relevant else 1.0
+    precision = supported / n_asserted if n_asserted else 1.0
     rate = contradicted / len(i_states) if i_states else 0.0
     f1 = 2 * recall * precision / (recall + precision) if recall + precision else 0.0
     return Consistency(
@@ -164,8 +167,8 @@ def consistency_of_states(f_states: dict[str, ObservationState], i_states: dict[
         contradiction_rate=rate,
         f1=f1,
         explanations=explanations,
-        n_findings_positive=len(relevant),
-        n_impression_positive=len(asserted),
+        n_findings_positive=n_relevant,
+        n_impression_positive=n_asserted,
         n_impression_observations=len(i_states),
     )
 

@@ -67,6 +67,13 @@ _SIZE = re.compile(
 _NO_ATTRIBUTES = (None, None, None)
 
 
+def _holds_size(lower: str) -> bool:
+    """Whether a lower-cased sentence holds a _SIZE. A size ends in its unit (mm, cm, ...meter(s)): most
+    sentences name none, and looking for the units is cheaper than _SIZE's search, which tests every
+    character for a digit against the Unicode database."""
+    return ("mm" in lower or "cm" in lower or "meter" in lower) and _SIZE.search(lower) is not None
+
+
 def _laterality(sides: set[str]) -> str | None:
     if not sides:
         return None
@@ -171,7 +178,7 @@ def sentence_found(sentence: str) -> tuple[Found, ...]:
             elif kind != "pseudo":
                 triggers.append((t_start, t_end, kind, direction, text))
     words = [(m.start(), m.group()) for m in _ATTRIBUTE_WORD.finditer(lower)]
-    sizes = list(_SIZE.finditer(lower)) if _SIZE.search(lower) else []  # most have none: skip the iterator
+    sizes = list(_SIZE.finditer(lower)) if _holds_size(lower) else []
     # segments only matter in sentences with attributes (about half of those with mentions)
     boundaries = [m.start() for m in _SEGMENT.finditer(lower)] if words or sizes else []
     found: list[Found] = []

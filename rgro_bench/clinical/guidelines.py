@@ -45,7 +45,9 @@ SIGNIFICANCE = {
 CRITICAL = frozenset({"pneumothorax", "pneumoperitoneum"})
 _CRITICAL_SORTED = tuple(sorted(CRITICAL))
 
-_NUMBERED = re.compile(r"(?:^|\s)1[.)]\s.*\s2[.)]\s", re.S)
+# "1." at the start or after whitespace, later "2.": written to start with the literal 1 (the start-or-space
+# check as a look back), which lets re skip ahead to the ones instead of trying every position
+_NUMBERED = re.compile(r"(?<!\S)1[.)]\s.*\s2[.)]\s", re.S)
 _COMMUNICATED = re.compile(
     r"\b(?:discussed|communicated|called|reported|notified|paged|telephoned|conveyed|relayed|read back|critical result)\b"
 )
@@ -68,6 +70,16 @@ _NUMBER_WORDS = {
 _NO_FOLLOW_UP = re.compile(r"\bno (?:routine |further )?(?:follow[- ]?up|imaging)\b")
 
 
+class ImpressionRules(NamedTuple):
+    """The results of the rules that read the impression alone. Impressions repeat across pairs (IU X-ray:
+    3,331 pairs, 1,346 distinct impressions), so they are worked out once per impression and cached
+    together: a pair looks them up once."""
+
+    no_hedging: RuleResult
+    numbered_list: RuleResult
+    most_significant_first: RuleResult
+
+
 class Pair(NamedTuple):
     """One findings/impression pair with the observation states several rules share (a named tuple: one is
     built per pair). Rules that need the mentions themselves read them as found (``found_mentions``):
@@ -77,28 +89,44 @@ class Pair(NamedTuple):
     impression: str
     findings_states: dict[str, ObservationState]
     impression_states: dict[str, ObservationState]
+    #: the critical observations the findings assert, sorted (two rules read them)
+    critical: list[str]
+    #: the results of the rules that read the impression alone (cached per impression)
+    impression_rules: ImpressionRules
 
     @classmethod
     def of(cls, findings: str, impression: str) -> Pair:
-        return cls(findings, impression, text_states(findings), text_states(impression))
+        f_states = text_states(findings)
+        critical = [o for o in _CRITICAL_SORTED if o in f_states and f_states[o].status == "positive"]
+        return cls(findings, impression, f_states, text_states(impression), critical, _impression_rules(impression))
 
 
-# Texts repeat across pairs (IU X-ray: 3,331 pairs, 1,346 distinct impressions), so what depends on one
-# text only is cached on it; RuleResult is frozen, so a cached result is safe to share.
+# Results whose reason names nothing of the pair, built once and shared (RuleResult is frozen): a cold pass
+# would otherwise build, and the garbage collector count, one per pair or per impression.
+_HEDGED = RuleResult(False, "the impression hedges", HEDGING)
+_NOT_HEDGED = RuleResult(True, "no hedging phrase", HEDGING)
+_SINGLE_ITEM = RuleResult(None, "a single item", HARTUNG)
+_NO_RANKING = RuleResult(None, "fewer than two items of different significance", HARTUNG)
+_MOST_SIGNIFICANT_FIRST = RuleResult(True, "the first abnormal item is the most significant", HARTUNG)
+_NO_CRITICAL = RuleResult(None, "no critical finding", ACR)
+_NO_NODULE = RuleResult(None, "no measured non-calcified nodule", FLEISCHNER)
+_NO_ASSERTION = RuleResult(None, "the impression asserts no observation", HARTUNG)
+_ALL_SUPPORTED = RuleResult(True, "every assertion is in the findings", HARTUNG)
+
+
+# Texts repeat across pairs, so what depends on one text only is cached on it; RuleResult is frozen, so a
+# cached result is safe to share.
 @lru_cache(maxsize=131072)
 def _words(text: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(text.lower()))
 
 
 def rule_no_hedging(pair: Pair) -> RuleResult:
-    return _no_hedging(pair.impression)
+    return pair.impression_rules.no_hedging
 
 
-@lru_cache(maxsize=131072)
 def _no_hedging(impression: str) -> RuleResult:
-    if is_hedged(impression):
-        return RuleResult(False, "the impression hedges", HEDGING)
-    return RuleResult(True, "no hedging phrase", HEDGING)
+    return _HEDGED if is_hedged(impression) else _NOT_HEDGED
 
 
 def rule_concise(pair: Pair) -> RuleResult:
@@ -116,9 +144,11 @@ def rule_concise(pair: Pair) -> RuleResult:
             return RuleResult(False, f"{n} words, more than {limit:.0f} (findings: {len(f_words)})", HARTUNG)
     if n > CONCISE_COPY_MIN_WORDS:
         trigrams = list(zip(i_words, i_words[1:], i_words[2:], strict=False))
-        # a trigram can only be copied if its three words occur in the findings: when too few can be, the
-        # findings need not be split into words (nine in ten of IU X-ray's longer impressions)
-        possible = sum(a in findings and b in findings and c in findings for a, b, c in trigrams)
+        # a trigram can only be copied if its three words occur in the findings (each word looked up once):
+        # when too few can be, the findings need not be split into words (nine in ten of IU X-ray's longer
+        # impressions)
+        present = list(map(findings.__contains__, i_words))
+        possible = sum(map(all, zip(present, present[1:], present[2:], strict=False)))
         if possible / len(trigrams) > CONCISE_COPY_RATIO:
             # words hold no spaces, so " a b c " occurs in the findings' words joined by spaces exactly
             # when the findings have the trigram (a, b, c)
@@ -137,14 +167,13 @@ def _synthesised(n_words: int) -> RuleResult:
 
 
 def rule_numbered_list(pair: Pair) -> RuleResult:
-    return _numbered_list(pair.impression)
+    return pair.impression_rules.numbered_list
 
 
-@lru_cache(maxsize=131072)
 def _numbered_list(impression: str) -> RuleResult:
     items = sentence_tuple(impression)
     if len(items) < 2:
-        return RuleResult(None, "a single item", HARTUNG)
+        return _SINGLE_ITEM
     if _NUMBERED.search(impression):
         return RuleResult(True, f"{len(items)} items, numbered", HARTUNG)
     return RuleResult(False, f"{len(items)} items, not numbered", HARTUNG)
@@ -160,36 +189,27 @@ def _item_ranks(text: str) -> dict[int, int]:
 
 
 def rule_most_significant_first(pair: Pair) -> RuleResult:
-    return _most_significant_first(pair.impression)
+    return pair.impression_rules.most_significant_first
 
 
-@lru_cache(maxsize=131072)
 def _most_significant_first(impression: str) -> RuleResult:
     ranks = _item_ranks(impression)
     if len(ranks) < 2 or len(set(ranks.values())) < 2:
-        return RuleResult(None, "fewer than two items of different significance", HARTUNG)
+        return _NO_RANKING
     first = ranks[min(ranks)]
     if first == max(ranks.values()):
-        return RuleResult(True, "the first abnormal item is the most significant", HARTUNG)
+        return _MOST_SIGNIFICANT_FIRST
     top = max(ranks, key=ranks.get)
     return RuleResult(False, f"item {top + 1} outranks the first abnormal item", HARTUNG)
 
 
-def _critical(pair: Pair) -> list[str]:
-    """The critical observations the findings assert, sorted."""
-    states = pair.findings_states
-    return [o for o in _CRITICAL_SORTED if o in states and states[o].status == "positive"]
-
-
-# shared results of the most frequent outcomes (saves building one per pair)
-_NO_CRITICAL = RuleResult(None, "no critical finding", ACR)
-_NO_NODULE = RuleResult(None, "no measured non-calcified nodule", FLEISCHNER)
-_NO_ASSERTION = RuleResult(None, "the impression asserts no observation", HARTUNG)
-_ALL_SUPPORTED = RuleResult(True, "every assertion is in the findings", HARTUNG)
+@lru_cache(maxsize=131072)
+def _impression_rules(impression: str) -> ImpressionRules:
+    return ImpressionRules(_no_hedging(impression), _numbered_list(impression), _most_significant_first(impression))
 
 
 def rule_critical_first(pair: Pair) -> RuleResult:
-    critical = _critical(pair)
+    critical = pair.critical
     if not critical:
         return _NO_CRITICAL
     first = [o for index, _, (o, status, *_) in found_mentions(pair.impression) if index == 0 and status == "positive"]
@@ -200,7 +220,7 @@ def rule_critical_first(pair: Pair) -> RuleResult:
 
 
 def rule_critical_communicated(pair: Pair) -> RuleResult:
-    critical = _critical(pair)
+    critical = pair.critical
     if not critical:
         return _NO_CRITICAL
     if _COMMUNICATED.search(pair.impression.lower()):
@@ -222,10 +242,11 @@ def rule_fleischner(pair: Pair) -> RuleResult:
     default). Fleischner 2017 was written for CT-detected nodules; on a radiograph we read it as the
     follow-up an impression should state once a size is measured. Calcified nodules are benign: excluded."""
     # the states list every observation mentioned: most pairs mention no nodule, so skip their mentions
-    mentioned = "nodule" in pair.findings_states or "nodule" in pair.impression_states
+    if "nodule" not in pair.findings_states and "nodule" not in pair.impression_states:
+        return _NO_NODULE
     sizes = [
         size
-        for text in ((pair.findings, pair.impression) if mentioned else ())
+        for text in (pair.findings, pair.impression)
         for _, sentence, (observation, status, _, _, _, size, *_) in found_mentions(text)
         if observation == "nodule" and status == "positive" and size and "calcif" not in sentence.lower()
     ]
@@ -277,7 +298,7 @@ RULES: dict[str, Callable[[Pair], RuleResult]] = {
 }
 
 
-for _cache in (_words, _no_hedging, _numbered_list, _most_significant_first, _synthesised):
+for _cache in (_words, _impression_rules, _synthesised):
     register_derived_cache(_cache.cache_clear)
 
 

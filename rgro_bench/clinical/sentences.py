@@ -42,12 +42,20 @@ _ABBREVIATIONS = frozenset(
 _HAS_WORD = re.compile(r"[A-Za-z0-9]")
 _ASCII_LETTERS = frozenset(string.ascii_letters)
 _BARE_MARKER = re.compile(r"\(?\d{1,2}[.)]")
+#: the longest last token that can continue: an abbreviation (initials and bare markers are shorter;
+#: lower-casing never shortens a token)
+_LONGEST_CONTINUATION = max(map(len, _ABBREVIATIONS))
 
 
 def _continues(piece: str) -> bool:
     """Whether a piece runs on into the next: it ends in an abbreviation or an initial ("J."), or it is a
-    bare list marker ("1.")."""
-    last = piece.rsplit(None, 1)[-1]
+    bare list marker ("1."). A piece of whitespace only (between two newlines) ends in nothing."""
+    tokens = piece.rsplit(None, 1)
+    if not tokens:
+        return False
+    last = tokens[-1]
+    if len(last) > _LONGEST_CONTINUATION:  # most pieces end in a longer word: nothing to look up
+        return False
     lowered = last.lower()
     if lowered in _ABBREVIATIONS or (len(lowered) == 2 and lowered[1] == "." and "a" <= lowered[0] <= "z"):
         return True

@@ -1,4 +1,8 @@
-"""The clinical module's value types: frozen dataclasses, so results can be cached and shared safely."""
+"""The clinical module's value types: frozen dataclasses, so results can be cached and shared safely.
+
+The result types are slotted: a cold pass builds a Consistency and a GuidelineReport per pair, and a slotted
+instance is built faster and is one object for the garbage collector to count instead of two (no __dict__).
+"""
 
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ class Mention:
     trigger: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Consistency:
     """An impression judged against its own findings.
 
@@ -52,7 +56,7 @@ class Consistency:
     n_impression_observations: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StatementVerdict:
     """One impression statement (an RGRO stage) judged against the findings' mentions."""
 
@@ -63,7 +67,7 @@ class StatementVerdict:
     observations: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RuleResult:
     """``passed`` is None when the rule does not apply to the sample; ``source`` cites the rule."""
 
@@ -72,7 +76,7 @@ class RuleResult:
     source: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GuidelineReport:
     rules: dict[str, RuleResult]
     #: mean pass rate over applicable rules, in [0, 1]; 1.0 when no rule applies
