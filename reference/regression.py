@@ -109,10 +109,18 @@ def compare(found: dict[str, float], reference: dict[str, Any]) -> list[str]:
     return failures
 
 
+#: "identical" means equal to this many decimals: the trained models are bit-identical, but BERTScore's
+#: float32 sums were seen to differ in the 9th digit between two processes scoring the same texts
+IDENTICAL_DECIMALS = 6
+
+
 def identical(found: dict[str, float], reference: dict[str, Any]) -> bool:
-    """Whether this run reproduced every checked figure exactly: what pinned runs of an unchanged
-    recipe do on any x86-64 CPU."""
-    return all(found.get(key) == spec["value"] for key, spec in reference["figures"].items())
+    """Whether this run reproduced every checked figure to :data:`IDENTICAL_DECIMALS` decimals: what
+    pinned runs of an unchanged recipe do on any x86-64 CPU."""
+    return all(
+        found.get(key) is not None and round(found[key], IDENTICAL_DECIMALS) == round(spec["value"], IDENTICAL_DECIMALS)
+        for key, spec in reference["figures"].items()
+    )
 
 
 def read_reference(path: Path = REFERENCE) -> dict[str, Any]:
@@ -247,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"REGRESSION {message}")
     if not failures:
         print(
-            "identical to the reference, to the last digit"
+            f"identical to the reference ({IDENTICAL_DECIMALS} decimals)"
             if identical(found, reference)
             else "differs from the reference, within the seed-spread tolerances"
         )
