@@ -70,21 +70,13 @@ def test_history_appends_rows_and_plots(tmp_path):
 def test_history_row_names_the_cpu_its_kernels_and_threads():
     import torch
 
+    from reference.recipe import COLUMNS
     from reference.regression import history_row
     from rgro_bench.reproducibility import numerics
 
     figures = {
-        "table": [
-            {
-                "model": m,
-                **{
-                    c: {"value": 0.5}
-                    for c in ("rougeL", "fc_recall", "fc_precision", "fc_f1", "obs_f1", "guideline_score")
-                },
-            }
-            for m in ("SFT", "GRPO", "RGRO")
-        ],
-        "rgro_vs_sft": {c: {"difference": 0.01, "p_value": 0.5} for c in ("fc_f1", "rougeL")},
+        "table": [{"model": m, **{c: {"value": 0.5} for c, _ in COLUMNS}} for m in ("SFT", "GRPO", "RGRO")],
+        "rgro_vs_sft": {c: {"difference": 0.01, "p_value": 0.5} for c, _ in COLUMNS},
     }
     row = history_row({**figures, "split": "validation", "numerics": numerics()})
     assert row["split"] == "validation"
