@@ -79,17 +79,23 @@ def test_page_rows_sorting_and_screenshot(board, browser, tmp_path):
     browser.get((board / "index.html").as_uri())
     assert browser.title == "rgro-bench leaderboards"
     models = _models(browser)
-    # two ranked entries sorted by ROUGE-L, then the published row; the hostile name is plain text
-    assert set(models[:2]) == {"first-sentence", EVIL} and models[2].startswith("GPT-4")
+    # two ranked entries sorted by BERTScore F1, the unranked reference impressions, then the published
+    # row; the hostile name is plain text
+    assert set(models[:2]) == {"first-sentence", EVIL} and models[2] == "reference impressions"
+    assert models[3].startswith("GPT-4")
     assert browser.execute_script("return window.__alerted === undefined && document.scripts.length") == 1
     primary = browser.find_element(By.CSS_SELECTOR, 'table[data-task="iu-xray"] th.primary')
-    assert primary.text.startswith("rougeL") and primary.get_attribute("aria-sort") == "descending"
+    assert primary.text.startswith("bertscore_f1") and primary.get_attribute("aria-sort") == "descending"
 
     words = browser.find_element(By.CSS_SELECTOR, 'table[data-task="iu-xray"] th[data-column="words"]')
+
+    def entries() -> list[str]:
+        return [m for m in _models(browser) if m in {"first-sentence", EVIL}]
+
     words.click()  # numbers sort descending first: the longer first-sentence predictions lead
-    assert _models(browser)[0] == "first-sentence" and words.get_attribute("aria-sort") == "descending"
+    assert entries() == ["first-sentence", EVIL] and words.get_attribute("aria-sort") == "descending"
     words.click()
-    assert _models(browser)[:2] == [EVIL, "first-sentence"] and words.get_attribute("aria-sort") == "ascending"
+    assert entries() == [EVIL, "first-sentence"] and words.get_attribute("aria-sort") == "ascending"
     assert primary.get_attribute("aria-sort") is None
 
     browser.find_element(By.XPATH, '//table[@data-task="iu-xray"]//th[text()="Model"]').click()
