@@ -91,21 +91,32 @@ def retrieval_training_data(task) -> list:
     return [{"task": source.partition(":")[0], "ids": [s.id for s in pool]}]
 
 
-def run_contender(contender: Contender, tasks: list, runs_dir: Path, seed: int) -> dict[str, dict[str, str]]:
+def run_contender(contender: Contender, tasks: list, runs_dir: Path, seed: int) -> dict:
+    """task id -> the contender's evaluation of it (predictions and scores)."""
     from rgro_bench.commands.run import print_summary
     from rgro_bench.runner import evaluate
 
-    predictions: dict[str, dict[str, str]] = {}
+    evaluations = {}
     for task in tasks:
         evaluation = evaluate(contender.spec, task, output_dir=runs_dir, seed=seed, model_args=contender.model_args)
         print_summary(evaluation.result, evaluation.results_path)
-        predictions[task.id] = dict(zip(evaluation.samples["id"], evaluation.samples["prediction"], strict=True))
-    return predictions
+        evaluations[task.id] = evaluation
+    return evaluations
+
+
+def submit_evaluations(leaderboard_dir: Path, card: dict, evaluations: dict, seed: int) -> None:
+    """Submit like any entry; the runner's scores are reused where the leaderboard verifies they are what
+    it would compute (same samples, metric versions and bootstrap), so each contender is scored once."""
+    from rgro_bench.leaderboard import submit_predictions
+
+    predictions = {
+        task_id: dict(zip(e.samples["id"], e.samples["prediction"], strict=True)) for task_id, e in evaluations.items()
+    }
+    scored = {task_id: e.scored for task_id, e in evaluations.items()}
+    submit_predictions(leaderboard_dir, card, predictions, replace=True, seed=seed, build=False, scored=scored)
 
 
 def submit_contender(leaderboard_dir: Path, contender: Contender, tasks: list, runs_dir: Path, seed: int) -> None:
-    from rgro_bench.leaderboard import submit_predictions
-
     if contender.spec in RETRIEVAL_SPECS:
         # Fitted per task (the pool excludes each evaluated split), so it enters once per task with the
         # exact ids it was fitted on: the contamination check then sees the truth.
@@ -115,11 +126,9 @@ def submit_contender(leaderboard_dir: Path, contender: Contender, tasks: list, r
                 "name": f"{contender.card['name']} ({task.id})",
                 "training_data": retrieval_training_data(task),
             }
-            predictions = run_contender(contender, [task], runs_dir, seed)
-            submit_predictions(leaderboard_dir, card, predictions, replace=True, seed=seed, build=False)
+            submit_evaluations(leaderboard_dir, card, run_contender(contender, [task], runs_dir, seed), seed)
         return
-    predictions = run_contender(contender, tasks, runs_dir, seed)
-    submit_predictions(leaderboard_dir, contender.card, predictions, replace=True, seed=seed, build=False)
+    submit_evaluations(leaderboard_dir, contender.card, run_contender(contender, tasks, runs_dir, seed), seed)
 
 
 def trained_contenders(cache_dir: Path | None) -> list[Contender]:

@@ -33,6 +33,7 @@ class Evaluation:
     results_path: Path | None = None
     samples_path: Path | None = None
     generation: GenerationStats | None = None  # prompts generated / reused from the store, tokens/s
+    scored: ScoredRun | None = None  # what the numbers were computed from; a submission can reuse it
 
 
 def slug(text: str) -> str:
@@ -135,7 +136,7 @@ def evaluate(
         samples_file="samples.jsonl",
         timings=timings,
     )
-    evaluation = Evaluation(result=result, samples=samples_frame(scored), generation=stats)
+    evaluation = Evaluation(result=result, samples=samples_frame(scored), generation=stats, scored=scored)
     if output_dir is not None:
         write_evaluation(evaluation, scored, Path(output_dir) / task.id / run_folder_name(model))
     return evaluation

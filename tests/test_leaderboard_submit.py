@@ -64,6 +64,37 @@ def test_baseline_from_the_runner_is_ranked_with_recomputed_numbers(tmp_path, fi
     assert entry.tasks["iu-xray"].n == len(first_sentence)
 
 
+def test_a_runners_scored_run_is_reused_only_when_it_is_what_the_leaderboard_would_compute(
+    tmp_path, first_sentence, monkeypatch
+):
+    from rgro_bench.leaderboard import submit as submit_module
+
+    evaluation = evaluate("baseline:lead-2", "iu-xray", output_dir=None)
+    predictions = dict(zip(evaluation.samples["id"], evaluation.samples["prediction"], strict=True))
+    calls = []
+    real = submit_module.score_samples
+    monkeypatch.setattr(submit_module, "score_samples", lambda *a, **k: calls.append(1) or real(*a, **k))
+
+    entry = submit_predictions(
+        tmp_path, CARD, {"iu-xray": predictions}, build=False, scored={"iu-xray": evaluation.scored}
+    )
+    assert calls == []  # verified and reused: scored once, by the runner
+    assert entry.tasks["iu-xray"].metrics == evaluation.result.metrics
+
+    # a prior that does not match what is submitted (other predictions, another bootstrap seed) is rescored
+    edited = {**predictions, next(iter(predictions)): "Edited impression."}
+    submit_predictions(
+        tmp_path, CARD, {"iu-xray": edited}, build=False, replace=True, scored={"iu-xray": evaluation.scored}
+    )
+    assert calls == [1]
+    reseeded = evaluate("baseline:lead-2", "iu-xray", output_dir=None, seed=3)
+    again = submit_predictions(
+        tmp_path, CARD, {"iu-xray": predictions}, build=False, replace=True, scored={"iu-xray": reseeded.scored}
+    )
+    assert calls == [1, 1]
+    assert again.tasks["iu-xray"].metrics == entry.tasks["iu-xray"].metrics
+
+
 def test_edited_scores_are_dropped_and_recomputed(tmp_path, first_sentence, capsys):
     card = {**CARD, "scores": {"iu-xray": {"rougeL": 0.99}}}
     folder = write_submission(tmp_path / "sub", card, {"iu-xray": first_sentence})

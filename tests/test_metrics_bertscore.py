@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import zipfile
 
 import numpy as np
 import pytest
@@ -36,8 +37,8 @@ def needs_bert_score():
 
 @pytest.fixture
 def packaged_copy(tmp_path):
-    """A copy of the packaged model folder, for tampering with."""
-    return shutil.copytree(encoder.packaged_folder(), tmp_path / "minilm")
+    """A copy of the extracted model folder, for tampering with."""
+    return shutil.copytree(encoder.default_folder(), tmp_path / "minilm")
 
 
 def flip_a_byte(path) -> None:
@@ -62,12 +63,34 @@ def test_default_is_the_packaged_model_at_its_layer(needs_bert_score):
 
 
 def test_packaged_weights_are_the_pinned_file():
-    assert encoder.verified(encoder.packaged_folder()) == encoder.packaged_folder()
-    assert encoder.file_sha256(encoder.packaged_folder() / encoder.WEIGHTS) == encoder.WEIGHTS_SHA256
+    folder = encoder.default_folder()
+    assert folder == encoder.cache_folder()
+    assert encoder.file_sha256(folder / encoder.WEIGHTS) == encoder.WEIGHTS_SHA256
+
+
+def test_extracted_once_into_a_fresh_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("RGRO_BENCH_CACHE", str(tmp_path))
+    folder = encoder.default_folder()
+    assert folder.parent == tmp_path / "encoders"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(encoder.PINNED_SHA256)
+    assert [p.name for p in folder.parent.iterdir()] == [folder.name]  # no staging folder left behind
+    mtime = (folder / encoder.WEIGHTS).stat().st_mtime_ns
+    assert encoder.default_folder() == folder and (folder / encoder.WEIGHTS).stat().st_mtime_ns == mtime
+
+
+def test_a_tampered_archive_is_an_error_and_leaves_no_folder(tmp_path, monkeypatch):
+    archive = tmp_path / "model.zip"
+    with zipfile.ZipFile(encoder.packaged_archive()) as src, zipfile.ZipFile(archive, "w") as dst:
+        for name in encoder.PINNED_SHA256:
+            data = src.read(name)
+            dst.writestr(name, data[:-1] + b"x" if name == "config.json" else data)
+    with pytest.raises(DataError, match=r"model\.zip:config\.json: sha256 [0-9a-f]{64}, expected .*; reinstall"):
+        encoder.extract(archive, tmp_path / "out")
+    assert [p.name for p in tmp_path.iterdir()] == ["model.zip"]
 
 
 def test_tampered_weights_are_an_error_and_no_number(needs_bert_score, packaged_copy, monkeypatch):
-    monkeypatch.setattr(encoder, "packaged_folder", lambda: packaged_copy)
+    monkeypatch.setattr(encoder, "cache_folder", lambda: packaged_copy)
     assert encoder.verified(packaged_copy) == packaged_copy  # an intact copy passes
     weights = packaged_copy / encoder.WEIGHTS
     flip_a_byte(weights)
@@ -79,7 +102,7 @@ def test_tampered_weights_are_an_error_and_no_number(needs_bert_score, packaged_
 
 
 def test_missing_weights_are_an_error(needs_bert_score, packaged_copy, monkeypatch):
-    monkeypatch.setattr(encoder, "packaged_folder", lambda: packaged_copy)
+    monkeypatch.setattr(encoder, "cache_folder", lambda: packaged_copy)
     (packaged_copy / encoder.WEIGHTS).unlink()
     with pytest.raises(
         DataError, match=rf"model\.safetensors: missing; expected the .* sha256 {encoder.WEIGHTS_SHA256}"
@@ -88,8 +111,10 @@ def test_missing_weights_are_an_error(needs_bert_score, packaged_copy, monkeypat
 
 
 def test_a_changed_tokenizer_file_is_an_error_too(packaged_copy):
-    flip_a_byte(packaged_copy / "vocab.txt")
-    with pytest.raises(DataError, match=r"vocab\.txt: sha256 [0-9a-f]{64}, expected"):
+    flip_a_byte(packaged_copy / "tokenizer.json")
+    with pytest.raises(
+        DataError, match=r"tokenizer\.json: sha256 [0-9a-f]{64}, expected .*; delete .* to extract it again"
+    ):
         encoder.verified(packaged_copy)
 
 

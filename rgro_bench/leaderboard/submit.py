@@ -25,6 +25,7 @@ from rgro_bench.leaderboard.submission import (
     unpacked,
 )
 from rgro_bench.metrics import METRICS, ScoredRun, score_samples, task_samples
+from rgro_bench.metrics.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
 from rgro_bench.tasks import Task, get_task
 
 
@@ -32,11 +33,28 @@ def metric_versions(names: list[str]) -> dict[str, str]:
     return {name: METRICS.get(name).version for name in names}
 
 
-def score_task(task: Task, predictions: Mapping[str, str], *, seed: int = 0) -> ScoredRun:
-    """Score predictions (id -> text, covering the evaluated split) with every metric the task lists."""
+def score_task(
+    task: Task, predictions: Mapping[str, str], *, seed: int = 0, prior: ScoredRun | None = None
+) -> ScoredRun:
+    """Score predictions (id -> text, covering the evaluated split) with every metric the task lists.
+
+    ``prior`` is a run already scored elsewhere (``runner.evaluate``'s): it is returned instead of
+    scoring again only when it is exactly what this call would compute from, i.e. the same samples
+    (ids, findings, predictions, references, labels), the current version of every metric the task lists
+    and the same bootstrap settings; anything else is scored afresh."""
     studies = task.studies(task.spec.split.eval_split)
     samples = task_samples(task, studies, [predictions[s.id] for s in studies])
+    if prior is not None and _same_computation(prior, samples, metric_versions(task.spec.metrics), seed):
+        return prior
     return score_samples(samples, task.spec.metrics, seed=seed)
+
+
+def _same_computation(prior: ScoredRun, samples: list, versions: dict[str, str], seed: int) -> bool:
+    return (
+        prior.samples == samples
+        and {v.metric: v.version for v in prior.aggregates.values()} == versions
+        and (prior.seed, prior.resamples, prior.confidence) == (seed, DEFAULT_RESAMPLES, DEFAULT_CONFIDENCE)
+    )
 
 
 def recomputed_entry(task: Task, predictions: Mapping[str, str], scored: ScoredRun) -> TaskEntry:
@@ -115,11 +133,14 @@ def submit_predictions(
     build: bool = True,
     warnings: list[str] | None = None,
     card_sha256: str | None = None,
+    scored: Mapping[str, ScoredRun] | None = None,
 ) -> Entry:
     """Validate, recompute and store an entry; rebuild the tables unless ``build`` is False.
 
     ``predictions`` maps task id -> {study id -> impression} and must cover each task's evaluated split
-    exactly. Raises ``SubmissionError`` (one line per problem) when anything is wrong."""
+    exactly. ``scored`` (task id -> run) offers runs already scored from these predictions, reused only
+    where ``score_task`` verifies them. Raises ``SubmissionError`` (one line per problem) when anything
+    is wrong."""
     from rgro_bench.leaderboard.build import build_locked
 
     card, card_warnings = _validated_card(model_card)
@@ -148,8 +169,8 @@ def submit_predictions(
         if problems:
             errors += problems
             continue
-        scored = score_task(task, checked, seed=seed)
-        tasks[task.id], caches[task.id], stored[task.id] = recomputed_entry(task, checked, scored), scored, checked
+        run = score_task(task, checked, seed=seed, prior=(scored or {}).get(task.id))
+        tasks[task.id], caches[task.id], stored[task.id] = recomputed_entry(task, checked, run), run, checked
     for task_id, scores in (credentialed or {}).items():
         tasks[task_id] = credentialed_entry(scores)
     if not tasks and not errors:
@@ -168,8 +189,8 @@ def submit_predictions(
     )
     with layout.lock():
         _refuse_existing(layout, slug, card.name, replace)  # another process may have landed it meanwhile
-        for task_id, scored in caches.items():
-            write_cache(layout, task_id, slug, scored.per_sample)
+        for task_id, run in caches.items():
+            write_cache(layout, task_id, slug, run.per_sample)
         install_entry(layout, entry, stored)
         if build:
             build_locked(layout, seed=seed)

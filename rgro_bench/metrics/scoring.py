@@ -25,6 +25,10 @@ class ScoredRun:
     per_sample: pd.DataFrame  # index: sample id; one column per metric column
     aggregates: dict[str, MetricValue]
     explanations: dict[str, list[Any]] = field(default_factory=dict)  # metric name -> per-sample
+    #: the bootstrap settings of the intervals, so a consumer can tell whether it would compute the same
+    seed: int = 0
+    resamples: int = DEFAULT_RESAMPLES
+    confidence: float = DEFAULT_CONFIDENCE
 
 
 def task_samples(task: Any, studies: Sequence[Any], predictions: Sequence[str]) -> list[Sample]:
@@ -88,4 +92,12 @@ def score_samples(
                 unavailable=output.unavailable,
             )
     frame = pd.DataFrame(columns, index=pd.Index([s.id for s in samples], name="id"))
-    return ScoredRun(samples=samples, per_sample=frame, aggregates=aggregates, explanations=explanations)
+    return ScoredRun(
+        samples=samples,
+        per_sample=frame,
+        aggregates=aggregates,
+        explanations=explanations,
+        seed=seed,
+        resamples=resamples,
+        confidence=confidence,
+    )
