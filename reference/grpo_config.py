@@ -26,6 +26,10 @@ class RewardArguments:
     reward_tools: float = field(
         default=EpisodeWeights.tools, metadata={"help": "weight of the external tools' mean score"}
     )
+    reward_stages: float = field(
+        default=EpisodeWeights.stages,
+        metadata={"help": "weight of the summed stage reward Σ_k r_k (RGRO's stage rules: reference.rgro_trainer)"},
+    )
     feedback_file: str | None = field(
         default=None,
         metadata={
@@ -49,4 +53,5 @@ class RewardArguments:
             rouge=self.reward_rouge,
             feedback=self.reward_feedback,
             tools=self.reward_tools,
+            stages=self.reward_stages,
         )

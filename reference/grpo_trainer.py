@@ -12,6 +12,7 @@ from typing import Any
 from reference.grpo_config import RewardArguments
 from reference.sft_config import ScriptArguments
 from reference.throughput import StepClock, timed
+from rgro_bench.errors import ConfigError
 
 
 def timed_trainer_class():
@@ -43,10 +44,11 @@ def timed_trainer_class():
     return TimedGRPOTrainer
 
 
-def reward_functions(rewards: RewardArguments):
-    """TRL reward functions and weights for the configured episode reward (feedback and tools included)."""
+def reward_functions(rewards: RewardArguments, stage_weights=None, checks=None):
+    """TRL reward functions and weights for the configured episode reward (feedback, tools and the summed
+    stage reward included; the last needs RGRO's ``stage_weights``)."""
     from reference.rgro.feedback import FeedbackModel
-    from reference.rgro.rewards import MetricScorer, episode_reward_functions
+    from reference.rgro.rewards import MetricScorer, default_checks, episode_reward_functions, summed_stage_reward
     from reference.rgro.tools import tools_reward
 
     scorer = MetricScorer()
@@ -59,10 +61,19 @@ def reward_functions(rewards: RewardArguments):
             weights = feedback.calibrated_weights(weights)
     if rewards.tools:
         extra["tools"] = tools_reward(rewards.tools)
+    if rewards.reward_stages:
+        if stage_weights is None:
+            raise ConfigError(
+                "reward_stages needs RGRO's stage rules: train with reference.rgro_trainer "
+                "(stage_lambda 0 there is GRPO with the summed stage reward)"
+            )
+        extra["stages"] = summed_stage_reward(checks or default_checks(), stage_weights)
     return episode_reward_functions(weights, scorer, extra)
 
 
-def run_rl(trainer_cls, script: ScriptArguments, rewards: RewardArguments, config, **extra: Any) -> Path:
+def run_rl(
+    trainer_cls, script: ScriptArguments, rewards: RewardArguments, config, stage_weights=None, **extra: Any
+) -> Path:
     from transformers import AutoTokenizer
 
     from reference.data import rl_dataset
@@ -70,7 +81,7 @@ def run_rl(trainer_cls, script: ScriptArguments, rewards: RewardArguments, confi
     from reference.throughput import jsonl_callback, plot_log
 
     model = prepare_model(script)
-    funcs, weights = reward_functions(rewards)
+    funcs, weights = reward_functions(rewards, stage_weights, extra.get("checks"))
     config.reward_weights = weights
     out = Path(config.output_dir)
     tokenizer = AutoTokenizer.from_pretrained(model, padding_side="left")

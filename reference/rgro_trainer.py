@@ -1,10 +1,12 @@
 """RGRO as a subclass of TRL's ``GRPOTrainer``: the same rollouts, rewards, clipped surrogate and optional
 KL to the SFT reference (``beta``), with per-token advantages of shape (B, T):
 
-    A = (R − mean_G R)/std_G R  +  λ · (G_k − μ)/σ
+    A_ik = (R_i − mean_G R)/σ  +  λ · D_ik/σ,    D_ik = (G_ik − b_k) − (G_i0 − b_0)
 
-TRL computes the first term; this class adds the stage term. Stage rewards are computed with the other
-rewards (they count as reward time), gathered across processes so μ and σ span each whole group.
+TRL computes the first term; this class adds the stage term (``stage_credit="relative"``, defined in
+reference/rgro/advantages.py with the recorded recipe's ``"pooled"`` form). Stage rewards are computed
+with the other rewards (they count as reward time), gathered across processes so each baseline spans
+its whole group; σ is the one TRL divides the sequence term by (``scale_rewards``).
 
     python -m reference.rgro_trainer --config reference/configs/tiny-cpu-rgro.yaml
 """
@@ -16,6 +18,7 @@ from typing import Any
 
 from reference.grpo_config import RewardArguments
 from reference.sft_config import ScriptArguments
+from rgro_bench.errors import ConfigError
 
 
 def token_ends(tokenizer, ids: list[int]) -> list[int]:
@@ -43,8 +46,14 @@ def rgro_trainer_class():
             super().__init__(*args, **kwargs)
             from reference.rgro.rewards import default_checks
 
+            if self.args.stage_credit == "relative" and self.multi_objective_aggregation != "sum_then_normalize":
+                raise ConfigError(
+                    "stage_credit 'relative' scales by the σ of the summed rewards: it needs "
+                    f"multi_objective_aggregation 'sum_then_normalize', got {self.multi_objective_aggregation!r}"
+                )
             self.checks = checks or default_checks()
             self._stage_info: list[tuple[list[float], list[int]]] | None = None
+            self._sigmas: list[float | None] = []
 
         def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
             rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
@@ -62,8 +71,18 @@ def rgro_trainer_class():
                     )
                     for x, c, ids in zip(inputs, completions, completion_ids_list, strict=True)
                 ]
+                self._sigmas = self._sequence_sigmas(rewards_per_func)
                 self.clock.add("reward", time.perf_counter() - t0)
             return rewards_per_func
+
+        def _sequence_sigmas(self, rewards_per_func) -> list[float | None]:
+            """σ of each group's sequence term, from the gathered rewards as TRL sums them."""
+            from reference.rgro.advantages import sequence_sigmas
+
+            weights = self.reward_weights.to(rewards_per_func.device).unsqueeze(0)
+            rewards = (rewards_per_func * weights).nansum(dim=1)
+            rewards[rewards_per_func.isnan().all(dim=1)] = float("nan")
+            return sequence_sigmas(rewards.double().cpu().numpy(), self.num_generations, self.scale_rewards)
 
         def _generate_and_score_completions(self, inputs):
             output = super()._generate_and_score_completions(inputs)
@@ -73,13 +92,21 @@ def rgro_trainer_class():
             import torch
             from accelerate.utils import gather_object
 
-            from reference.rgro.advantages import normalised_returns, token_advantages, token_stage_terms
+            from reference.rgro.advantages import (
+                normalised_returns,
+                relative_stage_terms,
+                token_advantages,
+                token_stage_terms,
+            )
 
             local = self._stage_info
             self._stage_info = None
-            # μ, σ span each whole group, whose completions may sit on several processes
+            # baselines span each whole group, whose completions may sit on several processes
             everyone = gather_object([rewards for rewards, _ in local])
-            values = normalised_returns(everyone, self.num_generations, self.args.stage_scale)
+            if self.args.stage_credit == "relative":
+                values = relative_stage_terms(everyone, self.num_generations, self._sigmas)
+            else:
+                values = normalised_returns(everyone, self.num_generations, self.args.stage_scale)
             start = self.accelerator.process_index * len(local)
             length = output["completion_ids"].shape[1]
             terms = [token_stage_terms(values[start + i], stages, length) for i, (_, stages) in enumerate(local)]
@@ -100,7 +127,7 @@ def rgro_trainer_class():
 def train_rgro(script: ScriptArguments, rewards: RewardArguments, config) -> Path:
     from reference.grpo_trainer import run_rl
 
-    return run_rl(rgro_trainer_class(), script, rewards, config)
+    return run_rl(rgro_trainer_class(), script, rewards, config, stage_weights=config.stage_weights())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ import pytest
 from rgro_bench.clinical import (
     consistency,
     extract,
+    followup_indication,
     guideline_report,
     judge_statement,
     observation_f1,
@@ -58,7 +59,8 @@ def test_judge_statement():
     assert (v.supported, v.contradicted, v.unsupported) == (0, 1, 1)
     assert set(v.observations) == {"pleural_effusion", "pneumonia"}
     assert judge_statement(mentions, "Small pneumothorax cannot be excluded.").hedged
-    assert judge_statement(mentions, "No pneumothorax.").supported == 1
+    restated = judge_statement(mentions, "No pneumothorax.")
+    assert (restated.supported, restated.negatives_restated) == (0, 1)  # repeats the findings, asserts nothing
     assert not judge_statement(mentions, "No pneumothorax.").hedged
 
 
@@ -160,3 +162,19 @@ def test_concise_rule_matches_trigram_sets():
         findings, impression = ", ".join(f_words).capitalize() + ".", " ".join(i_words) + "."
         result = rule_concise(Pair.of(findings, impression))
         assert (result.passed, result.reason) == plain(findings, impression), (findings, impression)
+
+
+@pytest.mark.parametrize(
+    ("findings", "called_for"),
+    [
+        ("Heart size is normal. No pneumothorax.", None),
+        ("Large right pneumothorax.", "pneumothorax: communicate"),
+        ("There is a 7 mm nodule in the right upper lobe.", "7 mm nodule: CT follow-up"),
+        ("There is a 4 mm nodule in the right upper lobe.", None),  # low risk, < 6 mm: no routine follow-up
+        ("Smoking history. There is a 4 mm nodule in the right upper lobe.", "4 mm nodule, high-risk patient"),
+        ("There is a 9 mm calcified nodule in the right upper lobe.", None),  # calcified: benign
+    ],
+)
+def test_followup_indication(findings: str, called_for: str | None):
+    indication = followup_indication(findings)
+    assert indication == called_for if called_for is None else indication.startswith(called_for)

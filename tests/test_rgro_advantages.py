@@ -5,6 +5,9 @@ from reference.rgro.advantages import (
     grpo_advantages,
     normalised_group_returns,
     normalised_returns,
+    relative_group_terms,
+    relative_stage_terms,
+    sequence_sigmas,
     stage_returns,
     token_advantages,
     token_stage_terms,
@@ -104,3 +107,56 @@ def test_batch_scale_centres_per_group_and_shares_one_sigma():
     assert abs(small[0][0]) < 0.1 * abs(small[2][0])
     with pytest.raises(ValueError, match="stage scale"):
         normalised_returns(groups, 2, scale="token")
+
+
+# The failures of the pooled stage term that issue 14 lists, each pinned for the relative term.
+
+
+def test_pooled_credit_gives_identical_completions_a_stage_advantage():
+    pooled = normalised_group_returns([[1.0, 0.0, -1.0]] * 6)
+    assert max(abs(v) for r in pooled for v in r) > 0.9  # the bias: ±0.96 per token with nothing to learn
+
+
+def test_relative_credit_gives_identical_completions_exactly_zero():
+    assert relative_group_terms([[1.0, 0.0, -1.0]] * 6) == [[0.0, 0.0, 0.0]] * 6
+
+
+def test_relative_credit_gives_a_one_stage_completion_nothing_beyond_its_sequence_reward():
+    terms = relative_group_terms([[2.0], [0.0, 1.0], [-1.0, 1.0, 1.0], [0.5]])
+    assert terms[0] == [0.0] and terms[3] == [0.0]
+    assert all(r[0] == 0.0 for r in terms)  # stage 0 carries exactly the sequence advantage
+
+
+def test_relative_credit_compares_each_stage_with_the_same_position_in_the_group():
+    # equal first stages, the second completion hallucinates in stage 1: G = (2, 1), (0, -1); b = (1, 0).
+    # Both completions' whole difference lies in stage 1's return, which the total already carries: 0.
+    assert relative_group_terms([[1.0, 1.0], [1.0, -1.0]]) == [[0.0, 0.0], [0.0, 0.0]]
+    # G = (1, 1), (0, -1); b = (0.5, 0): the stage that earned gains, the hallucinated one loses
+    assert relative_group_terms([[0.0, 1.0], [1.0, -1.0]]) == [[0.0, 0.5], [0.0, -0.5]]
+
+
+def test_relative_credit_uses_the_sequence_terms_sigma_so_small_differences_stay_small():
+    # the pooled per-group scale turned a 0.01 difference into +1.99/-0.40
+    pooled = normalised_group_returns([[0.0, 0.01], [0.0, 0.0], [0.0, 0.0]])
+    assert max(abs(v) for r in pooled for v in r) > 1.0
+    relative = relative_stage_terms([[0.0, 0.01], [0.0, 0.0], [0.0, 0.0]], 3, sigmas=[0.5])
+    assert max(abs(v) for r in relative for v in r) < 0.02
+    # each group scaled by exactly the σ given (its sequence term's), plus TRL's ε; None leaves it unscaled
+    raw = relative_group_terms([[0.0, 1.0], [1.0, -1.0]])
+    scaled = relative_stage_terms([[0.0, 1.0], [1.0, -1.0]] * 2, 2, sigmas=[2.0, None])
+    assert scaled == [[d / (2.0 + 1e-4) for d in r] for r in raw] + raw
+    with pytest.raises(ValueError, match="groups of 2"):
+        relative_stage_terms([[1.0]] * 3, 2, sigmas=[1.0])
+
+
+@pytest.mark.parametrize("scale", ["group", "batch"])
+def test_sequence_sigmas_are_trls(scale):
+    torch = pytest.importorskip("torch")
+    from trl.trainer.utils import nanstd
+
+    rewards = torch.tensor([0.1, 0.9, 0.4, float("nan"), 1.0, 0.0, 0.5, 0.2], dtype=torch.float64)
+    expected = nanstd(rewards.view(-1, 4), dim=1) if scale == "group" else nanstd(rewards).expand(2)
+    np.testing.assert_allclose(
+        sequence_sigmas(rewards.numpy(), 4, scale), expected.numpy(), rtol=1e-6
+    )  # TRL: float32 correction
+    assert sequence_sigmas(rewards.numpy(), 4, "none") == [None, None]

@@ -51,7 +51,7 @@ def rl_log(stage, model_dir, out, **overrides):
         CONFIG_DIR / f"tiny-cpu-{stage}.yaml", (ScriptArguments, RewardArguments, config_type), values
     )
     if stage == "rgro":
-        run_rl(rgro_trainer_class(), *recipe, checks=WordCountChecks())
+        run_rl(rgro_trainer_class(), *recipe, stage_weights=recipe[2].stage_weights(), checks=WordCountChecks())
     else:
         run_rl(timed_trainer_class(), *recipe)
     return [r for r in read_log(out / "log.jsonl") if "loss" in r]
@@ -68,10 +68,23 @@ def test_rgro_with_lambda_zero_trains_exactly_like_grpo(tiny_model_dir, tmp_path
         assert b["completions/mean_length"] == a["completions/mean_length"]
 
 
-def test_stage_credit_changes_the_loss_but_not_the_rollouts_at_learning_rate_zero(tiny_model_dir, tmp_path):
+@pytest.mark.parametrize("credit", ["pooled", "relative"])
+def test_stage_credit_changes_the_loss_but_not_the_rollouts_at_learning_rate_zero(tiny_model_dir, tmp_path, credit):
     # what reference.step_ratio relies on: with a frozen policy both trainers see the same batches
     grpo = rl_log("grpo", tiny_model_dir, tmp_path / "grpo", learning_rate=0.0)
-    rgro = rl_log("rgro", tiny_model_dir, tmp_path / "rgro", learning_rate=0.0, stage_lambda=1.0)
+    rgro = rl_log("rgro", tiny_model_dir, tmp_path / "rgro", learning_rate=0.0, stage_lambda=1.0, stage_credit=credit)
     assert [r["completions/mean_length"] for r in rgro] == [r["completions/mean_length"] for r in grpo]
     assert [r["reward"] for r in rgro] == [r["reward"] for r in grpo]
     assert any(abs(b["loss"] - a["loss"]) > 1e-6 for a, b in zip(grpo, rgro, strict=True))
+
+
+def test_the_ablation_gets_the_same_total_reward_without_per_token_credit(tiny_model_dir, tmp_path):
+    # "GRPO + summed stage reward" is RGRO at λ = 0 with Σ_k r_k in R: same rollouts, same reward, and a
+    # loss that differs from RGRO's only through the per-token stage credit
+    common = {"learning_rate": 0.0, "reward_stages": 1.0, "stage_credit": "relative", "stage_rules": "clinical"}
+    ablation = rl_log("rgro", tiny_model_dir, tmp_path / "ablation", stage_lambda=0.0, **common)
+    rgro = rl_log("rgro", tiny_model_dir, tmp_path / "rgro", stage_lambda=1.0, **common)
+    assert all("rewards/stages/mean" in r for r in ablation)
+    assert [r["rewards/stages/mean"] for r in rgro] == [r["rewards/stages/mean"] for r in ablation]
+    assert [r["reward"] for r in rgro] == [r["reward"] for r in ablation]
+    assert any(abs(b["loss"] - a["loss"]) > 1e-6 for a, b in zip(ablation, rgro, strict=True))

@@ -9,6 +9,23 @@ computed by TRL and passed in unchanged, so λ = 0 gives GRPO's advantages exact
 ``scale="batch"`` keeps μ per group but takes σ over the whole batch, as TRL's ``scale_rewards="batch"``
 does for the sequence term: with a per-group σ, a group where one stage of six costs −0.5 and the rest
 nothing turns that small cost into a full-size advantage, the same size as a missed finding elsewhere.
+
+That pooled form ("pooled" credit) is biased, and :func:`relative_stage_terms` ("relative" credit)
+corrects it:
+
+- pooling μ over stage positions compares a completion's late stages with other completions' early
+  ones, so six identical completions get ±0.96 per token where they should get nothing;
+- its stage-0 term is a second, differently scaled sequence advantage: a one-stage completion got
+  credit beyond its sequence reward;
+- σ of the stage term was taken per group while the sequence term's is per batch.
+
+The relative term of stage k of completion i in a group is
+
+    D_ik = (G_ik − b_k) − (G_i0 − b_0),    b_k = mean of G_jk over the group's completions j with a stage k,
+
+divided by the σ the sequence term is divided by. Identical completions get exactly 0; stage 0, and so
+a one-stage completion, gets exactly its sequence advantage; the term only moves credit between a
+completion's own stages, so "GRPO with the summed stage reward in R" is the same method without it.
 """
 
 from __future__ import annotations
@@ -63,6 +80,50 @@ def normalised_returns(
         return [[0.0] * len(r) for r in centred]
     sigma = flat.std(ddof=1)
     return [[float(g / (sigma + EPS)) for g in r] for r in centred]
+
+
+def relative_group_terms(group: Sequence[Sequence[float]]) -> list[list[float]]:
+    """D_ik of the module docstring for one group's stage rewards, unscaled."""
+    returns = [stage_returns(r) for r in group]
+    depth = max((len(r) for r in returns), default=0)
+    baseline = [float(np.mean([r[k] for r in returns if len(r) > k])) for k in range(depth)]
+    return [[(g - baseline[k]) - (r[0] - baseline[0]) for k, g in enumerate(r)] for r in returns]
+
+
+def relative_stage_terms(
+    stage_rewards: Sequence[Sequence[float]], group_size: int, sigmas: Sequence[float | None]
+) -> list[list[float]]:
+    """Relative stage terms of consecutive groups of ``group_size`` completions, each group's divided by
+    its σ (+ε) from :func:`sequence_sigmas`, so both terms are in the same units (None: not scaled)."""
+    if len(stage_rewards) % group_size:
+        raise ValueError(f"{len(stage_rewards)} completions do not split into groups of {group_size}")
+    if len(sigmas) * group_size != len(stage_rewards):
+        raise ValueError(f"{len(sigmas)} sigmas for {len(stage_rewards) // group_size} groups")
+    out = []
+    for sigma, start in zip(sigmas, range(0, len(stage_rewards), group_size), strict=True):
+        scale = 1.0 if sigma is None else sigma + EPS
+        out += [[d / scale for d in r] for r in relative_group_terms(stage_rewards[start : start + group_size])]
+    return out
+
+
+def sequence_sigmas(rewards: Sequence[float], group_size: int, scale: str) -> list[float | None]:
+    """The σ TRL divides each group's sequence advantages by (``scale_rewards``, summed rewards R with
+    TRL's NaN-aware, Bessel-corrected std): the group's own (``"group"``), the batch's (``"batch"``), or
+    None (``"none"``)."""
+    r = np.asarray(rewards, dtype=float)
+    groups = len(r) // group_size
+    if scale == "none":
+        return [None] * groups
+    if scale == "batch":
+        return [_nanstd(r)] * groups
+    if scale == "group":
+        return [_nanstd(g) for g in r.reshape(groups, group_size)]
+    raise ValueError(f"scale_rewards must be 'group', 'batch' or 'none', got {scale!r}")
+
+
+def _nanstd(values: np.ndarray) -> float:
+    kept = values[~np.isnan(values)]
+    return float(kept.std(ddof=1)) if kept.size > 1 else 0.0
 
 
 def token_stages(token_ends: Sequence[int], spans: Sequence[tuple[int, int]]) -> list[int]:

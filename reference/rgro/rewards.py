@@ -1,8 +1,12 @@
 """Rewards built from the harness's own clinical checks and metrics: one definition of "clinically right".
 
 - Stage reward r_k (RGRO's credit signal): a stage's positive assertions supported by the findings earn,
-  contradicted, unsupported (hallucinated), repeated and hedged ones cost; the recommendation stage
-  earns the guideline score instead.
+  contradicted, unsupported (hallucinated), repeated and hedged ones cost; negatives restated from the
+  findings are neutral (they assert nothing new); a recommendation stage earns the guideline score only
+  where the findings call for one (``followup_indication``: Fleischner 2017, ACR communication) and costs
+  otherwise. ``StageWeights.rules = "v0"`` keeps the rules of the recorded tiny recipe, which paid a
+  restated negative like a finding, paid any recommendation the guideline score and took "clinical
+  correlation" for a recommendation.
 - Episode reward R: a weighted sum of components in [0, 1] (findings recall, precision, guideline
   adherence, ROUGE-L against the reference, expert feedback, external tools). TRL receives each component
   as its own reward function with its weight, so every component is logged on its own.
@@ -24,6 +28,7 @@ class ClinicalChecks(Protocol):
     def consistency(self, findings: str, impression: str) -> Any: ...
     def judge_statement(self, findings_mentions: Sequence, statement: str) -> Any: ...
     def guideline_report(self, findings: str, impression: str) -> Any: ...
+    def followup_indication(self, findings: str) -> str | None: ...
 
 
 def default_checks() -> ClinicalChecks:
@@ -44,8 +49,32 @@ class StageWeights:
     repeated: float = field(default=-0.5, metadata={"help": "reward for a stage that only repeats earlier stages"})
     hedged: float = field(default=-0.25, metadata={"help": "reward for a stage that hedges"})
     guideline: float = field(
-        default=1.0, metadata={"help": "weight of the guideline score on the recommendation stage"}
+        default=1.0, metadata={"help": "weight of the guideline score on a recommendation the findings call for"}
     )
+    unwarranted: float = field(
+        default=-1.0, metadata={"help": "reward of a recommendation no guideline calls for (rules 'clinical')"}
+    )
+    restated_negative: float = field(
+        default=0.0, metadata={"help": "reward per negative restated from the findings (rules 'clinical')"}
+    )
+    rules: str = field(
+        default="clinical",
+        metadata={
+            "help": "'clinical', or 'v0': the recorded tiny recipe's rules (a restated negative earns like a "
+            "finding, any recommendation earns the guideline score, a hedge can be a recommendation)",
+            "choices": ["clinical", "v0"],
+        },
+    )
+
+    def __post_init__(self) -> None:
+        if self.rules not in ("clinical", "v0"):
+            raise ValueError(f"stage rules must be 'clinical' or 'v0', got {self.rules!r}")
+
+
+def recommendation_reward(guideline_score: float, indication: str | None, weights: StageWeights) -> float:
+    if weights.rules == "v0" or indication is not None:
+        return weights.guideline * guideline_score
+    return weights.unwarranted
 
 
 def stage_rewards(
@@ -54,14 +83,17 @@ def stage_rewards(
     checks: ClinicalChecks,
     guideline_score: float,
     weights: StageWeights = StageWeights(),
+    indication: str | None = None,
 ) -> list[float]:
-    """r_k for each stage, judged on that stage alone against the findings' mentions."""
+    """r_k for each stage, judged on that stage alone against the findings' mentions; ``indication`` is
+    what in the findings calls for a recommendation (``followup_indication``), None when nothing does."""
     rewards: list[float] = []
     seen_observations: set[str] = set()
     seen_texts: set[str] = set()
+    restated = weights.supported if weights.rules == "v0" else weights.restated_negative
     for stage in stages:
         if stage.recommendation:
-            rewards.append(weights.guideline * guideline_score)
+            rewards.append(recommendation_reward(guideline_score, indication, weights))
             continue
         verdict = checks.judge_statement(findings_mentions, stage.text)
         observations = set(verdict.observations)
@@ -69,6 +101,7 @@ def stage_rewards(
         repeated = normalised in seen_texts or bool(observations and observations <= seen_observations)
         rewards.append(
             weights.supported * verdict.supported
+            + restated * verdict.negatives_restated
             + weights.contradicted * verdict.contradicted
             + weights.unsupported * verdict.unsupported
             + weights.repeated * repeated
@@ -82,9 +115,12 @@ def stage_rewards(
 def impression_stage_rewards(
     findings: str, impression: str, checks: ClinicalChecks, weights: StageWeights = StageWeights()
 ) -> tuple[list[Stage], list[float]]:
-    stages = parse_stages(impression)
-    guideline = checks.guideline_report(findings, impression).score if any(s.recommendation for s in stages) else 0.0
-    return stages, stage_rewards(checks.extract(findings), stages, checks, guideline, weights)
+    stages = parse_stages(impression, hedged_recommendations=weights.rules == "v0")
+    guideline, indication = 0.0, None
+    if any(s.recommendation for s in stages):
+        guideline = checks.guideline_report(findings, impression).score
+        indication = checks.followup_indication(findings)
+    return stages, stage_rewards(checks.extract(findings), stages, checks, guideline, weights, indication)
 
 
 #: the episode-reward components computed here; "feedback" and "tools" join when configured
@@ -99,9 +135,13 @@ class EpisodeWeights:
     rouge: float = field(default=1.0, metadata={"help": "weight of ROUGE-L F1 against the reference impression"})
     feedback: float = field(default=0.0, metadata={"help": "weight of the expert-feedback model's score"})
     tools: float = field(default=0.0, metadata={"help": "weight of the mean external-tool score"})
+    stages: float = field(
+        default=0.0,
+        metadata={"help": "weight of the summed stage reward Σ_k r_k (RGRO's stage rules; not bounded to [0, 1])"},
+    )
 
     def as_dict(self) -> dict[str, float]:
-        return {k: getattr(self, k) for k in (*METRIC_COMPONENTS, "feedback", "tools")}
+        return {k: getattr(self, k) for k in (*METRIC_COMPONENTS, "feedback", "tools", "stages")}
 
 
 class MetricScorer:
@@ -160,6 +200,20 @@ def component_reward(name: str, scorer: MetricScorer) -> Callable[..., list[floa
 
     reward.__name__ = name
     return reward
+
+
+def summed_stage_reward(checks: ClinicalChecks, weights: StageWeights) -> Callable[..., list[float]]:
+    """The "stages" reward component: Σ_k r_k of each completion, the whole stage signal as one sequence
+    reward. With it in R and λ = 0, RGRO is "GRPO with the summed stage reward": the ablation that says
+    what per-token stage credit adds beyond the same total reward."""
+
+    def stages(completions: Sequence, findings: Sequence[str], **_: Any) -> list[float]:
+        return [
+            float(sum(impression_stage_rewards(f, completion_text(c), checks, weights)[1]))
+            for f, c in zip(findings, completions, strict=True)
+        ]
+
+    return stages
 
 
 def episode_reward_functions(

@@ -2,7 +2,10 @@
 
 Each numbered item ("1. ... 2. ...") is one stage; an impression without numbering is split into
 sentences. A final stage that recommends an action (follow-up imaging, CT, communication) is marked
-as the recommendation stage, which earns the guideline reward instead of the statement reward.
+as the recommendation stage, which is rewarded by whether a guideline calls for it, not as a statement.
+A hedge is never a recommendation ("Recommend clinical correlation." defers the decision): it is judged
+as a statement, and pays the hedge cost (``hedged_recommendations=True`` keeps the recorded recipe's
+rules, under which it was one).
 Every stage keeps its character span in the impression, so stages map onto completion tokens.
 """
 
@@ -10,6 +13,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from rgro_bench.clinical.consistency import is_hedged
 
 # an item number at the start of the text or after whitespace, followed by "." or ")" and a space;
 # "4.5 mm" never matches because a digit, not a space, follows the dot
@@ -57,7 +62,7 @@ def _spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def parse_stages(impression: str) -> list[Stage]:
+def parse_stages(impression: str, hedged_recommendations: bool = False) -> list[Stage]:
     """Stages of ``impression`` in order; empty stages (stray punctuation, whitespace) are dropped."""
     stages: list[Stage] = []
     for start, end in _spans(impression):
@@ -67,7 +72,7 @@ def parse_stages(impression: str) -> list[Stage]:
             continue
         lead = len(raw) - len(raw.lstrip())
         stages.append(Stage(len(stages), text, start + lead, start + lead + len(text)))
-    if len(stages) > 1 and _RECOMMENDATION.search(stages[-1].text):
-        last = stages[-1]
+    last = stages[-1] if len(stages) > 1 else None
+    if last and _RECOMMENDATION.search(last.text) and (hedged_recommendations or not is_hedged(last.text)):
         stages[-1] = Stage(last.index, last.text, last.start, last.end, recommendation=True)
     return stages

@@ -3,7 +3,7 @@ observation F1. Pure functions on strings; every result is a frozen dataclass or
 
 from rgro_bench.clinical.consistency import consistency, judge_statement
 from rgro_bench.clinical.extractor import extract
-from rgro_bench.clinical.guidelines import guideline_report
+from rgro_bench.clinical.guidelines import followup_indication, guideline_report
 from rgro_bench.clinical.observation_f1 import observation_f1
 from rgro_bench.clinical.sentences import split_sentences
 from rgro_bench.clinical.types import Consistency, GuidelineReport, Mention, RuleResult, StatementVerdict
@@ -16,6 +16,7 @@ __all__ = [
     "StatementVerdict",
     "consistency",
     "extract",
+    "followup_indication",
     "guideline_report",
     "judge_statement",
     "observation_f1",

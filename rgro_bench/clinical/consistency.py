@@ -182,12 +182,13 @@ def judge_statement(findings_mentions: list[Mention], statement: str) -> Stateme
 
     A positive assertion is supported when the findings call it positive or uncertain, contradicted
     when they negate it or name the other side, unsupported (a hallucination) when they never mention
-    it. A negated statement is contradicted when the findings call it positive, supported when they
-    negate it too. ``hedged`` is true when the statement has an uncertain mention or a hedging phrase.
+    it. A negated statement is contradicted when the findings call it positive, and counted as a restated
+    negative when they negate it too (it repeats the findings; it asserts nothing new). ``hedged`` is true
+    when the statement has an uncertain mention or a hedging phrase.
     """
     f_states = observation_states(findings_mentions)
     s_states = observation_states(extract(statement))
-    supported = contradicted = unsupported = 0
+    supported = contradicted = unsupported = restated = 0
     for obs, s in s_states.items():
         f = f_states.get(obs)
         if s.status == "positive":
@@ -201,7 +202,7 @@ def judge_statement(findings_mentions: list[Mention], statement: str) -> Stateme
             if f.status == "positive":
                 contradicted += 1
             elif f.status == "negative":
-                supported += 1
+                restated += 1
     hedged = any(s.status == "uncertain" for s in s_states.values()) or is_hedged(statement)
     return StatementVerdict(
         supported=supported,
@@ -209,4 +210,5 @@ def judge_statement(findings_mentions: list[Mention], statement: str) -> Stateme
         unsupported=unsupported,
         hedged=hedged,
         observations=tuple(s_states),
+        negatives_restated=restated,
     )

@@ -237,6 +237,16 @@ def _months(text: str) -> list[float]:
     return out
 
 
+def _nodule_size(findings: str) -> float | None:
+    """The largest measured, positive, non-calcified nodule of ``findings`` in mm, or None."""
+    sizes = [
+        size
+        for _, sentence, (observation, status, _, _, _, size, *_) in found_mentions(findings)
+        if observation == "nodule" and status == "positive" and size and "calcif" not in sentence.lower()
+    ]
+    return max(sizes) if sizes else None
+
+
 def rule_fleischner(pair: Pair) -> RuleResult:
     """Solid, single, low-risk nodule table (the radiograph gives no risk factors, so low risk is the
     default). Fleischner 2017 was written for CT-detected nodules; on a radiograph we read it as the
@@ -244,12 +254,7 @@ def rule_fleischner(pair: Pair) -> RuleResult:
     # the states list every observation mentioned: most pairs mention no nodule, so skip their mentions
     if "nodule" not in pair.findings_states and "nodule" not in pair.impression_states:
         return _NO_NODULE
-    sizes = [
-        size
-        for text in (pair.findings, pair.impression)
-        for _, sentence, (observation, status, _, _, _, size, *_) in found_mentions(text)
-        if observation == "nodule" and status == "positive" and size and "calcif" not in sentence.lower()
-    ]
+    sizes = [size for size in map(_nodule_size, (pair.findings, pair.impression)) if size is not None]
     if not sizes:
         return _NO_NODULE
     size = max(sizes)
@@ -273,6 +278,30 @@ def rule_fleischner(pair: Pair) -> RuleResult:
     if months and min(months) > 3:
         return RuleResult(False, f"{size:g} mm: interval should be about 3 months", FLEISCHNER)
     return RuleResult(True, f"{size:g} mm: CT at 3 months, PET/CT or tissue sampling advised", FLEISCHNER)
+
+
+_HIGH_RISK = re.compile(
+    r"\b(?:smok(?:er|ing)|pack[- ]years?|high[- ]risk|history of (?:lung )?(?:cancer|malignancy))\b"
+)
+
+
+def followup_indication(findings: str) -> str | None:
+    """What in the findings calls for a recommendation in the impression (with its guideline), or None
+    when nothing does: a critical finding to communicate (ACR), or a measured solid nodule that Fleischner
+    2017 gives a follow-up for: 6 mm or more, or any size when the findings state a high-risk patient
+    (CT at 12 months is then optional, and advising it is not wrong)."""
+    states = text_states(findings)
+    critical = [o for o in _CRITICAL_SORTED if o in states and states[o].status == "positive"]
+    if critical:
+        return f"{', '.join(critical)}: communicate ({ACR})"
+    size = _nodule_size(findings)
+    if size is None:
+        return None
+    if size >= 6:
+        return f"{size:g} mm nodule: CT follow-up ({FLEISCHNER})"
+    if _HIGH_RISK.search(findings.lower()):
+        return f"{size:g} mm nodule, high-risk patient: optional CT at 12 months (Fleischner Society 2017)"
+    return None
 
 
 def rule_no_unsupported(pair: Pair) -> RuleResult:

@@ -60,11 +60,12 @@ class Consistency:
 class StatementVerdict:
     """One impression statement (an RGRO stage) judged against the findings' mentions."""
 
-    supported: int
+    supported: int  # positive assertions the findings support
     contradicted: int
     unsupported: int
     hedged: bool
     observations: tuple[str, ...]
+    negatives_restated: int = 0  # negations the findings make too ("No pneumothorax." after "no pneumothorax")
 
 
 @dataclass(frozen=True, slots=True)
