@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from reference.rgro.tools import ObservationChecks, load_tool, tools_reward
+from reference.rgro.tools import MeasurementCheck, ObservationChecks, load_tool, tools_reward
 from rgro_bench.errors import ConfigError
 
 
@@ -45,3 +45,15 @@ def test_observation_sources_join_the_findings_mentions():
     checks = ObservationChecks(Base(), [Source()])
     assert checks.extract("f") == ["rule-based", "from-tool"]
     assert checks.guideline_report("f", "i") == "report"
+
+
+def test_the_measurement_check_catches_a_size_the_findings_never_gave():
+    tool = load_tool("reference.rgro.tools:MeasurementCheck")
+    findings = "There is a 4 mm nodule in the right upper lobe. Heart size is normal."
+    assert tool(findings, "4 mm right upper lobe nodule.") == 1.0
+    assert tool(findings, "0.4 cm right upper lobe nodule.") == 1.0  # the same size in cm
+    assert tool(findings, "4 cm right upper lobe mass.") == 0.0
+    assert tool(findings, "1. 4 mm nodule. 2. 9 mm nodule.") == 0.5
+    assert tool(findings, "No acute cardiopulmonary abnormality.") is None  # states no size: does not apply
+    reward = tools_reward([MeasurementCheck()])
+    assert reward(completions=["4 mm nodule.", "Normal."], findings=[findings, findings]) == [1.0, None]

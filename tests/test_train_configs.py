@@ -67,3 +67,22 @@ def test_cpu_launch_goes_through_an_mpi_hostfile(tmp_path, capsys):
     # the CLI hands everything after "--" to the trainer
     assert main([str(recipe), "--cpu-processes", "2", "--hostfile", str(tmp_path / "h"), "--", "--max_steps", "4"]) == 0
     assert capsys.readouterr().out.rstrip().endswith("--max_steps 4")
+
+
+@pytest.mark.parametrize("stage", ["grpo", "rgro"])
+def test_gpu_recipes_reward_the_shipped_tool_alike(stage):
+    from trl import GRPOConfig
+
+    from reference.grpo_config import RewardArguments
+    from reference.grpo_trainer import reward_functions
+    from reference.rgro_config import RgroConfig
+    from reference.sft_config import ScriptArguments
+
+    config_type = RgroConfig if stage == "rgro" else GRPOConfig
+    on_cpu = {"bf16": False, "use_cpu": True, "use_vllm": False}  # this machine has no GPU
+    types = (ScriptArguments, RewardArguments, config_type)
+    _, rewards, _ = parse_config(CONFIG_DIR / f"gpu-{stage}.yaml", types, on_cpu)
+    funcs, weights = reward_functions(rewards)
+    assert dict(zip([f.__name__ for f in funcs], weights, strict=True))["tools"] == 0.25
+    findings = ["There is a 4 mm nodule in the right upper lobe."]
+    assert funcs[-1](completions=["9 mm nodule."], findings=findings) == [0.0]

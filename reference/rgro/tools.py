@@ -6,6 +6,8 @@
   A CheXbert or RadGraph F1 against the findings, where installed, fits here.
 - An **observation source** has ``observations(findings) -> list[Mention]``: its mentions join the
   rule-based extractor's when stage rewards judge statements (``ObservationChecks``).
+
+One tool ships: ``reference.rgro.tools:MeasurementCheck``, which no other reward component covers.
 """
 
 from __future__ import annotations
@@ -73,3 +75,23 @@ class ObservationChecks:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._checks, name)
+
+
+class MeasurementCheck:
+    """A scorer: the share of the sizes an impression states that the findings state too (to
+    ``tolerance_mm``, after converting cm to mm), None when the impression states no size. A size the
+    findings never gave ("9 mm" for a 4 mm nodule, or "4 cm" for it) is a fabricated measurement: the
+    consistency check sees the nodule as supported, so only this tool catches the number."""
+
+    def __init__(self, tolerance_mm: float = 0.5) -> None:
+        self.tolerance_mm = tolerance_mm
+
+    def __call__(self, findings: str, impression: str) -> float | None:
+        from rgro_bench.clinical.extractor import measurements_mm
+
+        stated = measurements_mm(impression)
+        if not stated:
+            return None
+        given = measurements_mm(findings)
+        matched = sum(any(abs(s - g) <= self.tolerance_mm for g in given) for s in stated)
+        return matched / len(stated)

@@ -88,6 +88,12 @@ def _size_mm(size: re.Match[str]) -> float:
     return round(scale * sum(dims) / len(dims), 2)
 
 
+def measurements_mm(text: str) -> list[float]:
+    """Every size ``text`` states, in mm (a multi-dimension size by its mean, as mentions carry it)."""
+    lower = text.lower()
+    return [_size_mm(m) for m in _SIZE.finditer(lower)] if _holds_size(lower) else []
+
+
 def _attributes(
     words: list[tuple[int, str]], sizes: list[re.Match[str]], lo: int, hi: int
 ) -> tuple[str | None, float | None, str | None]:
