@@ -48,3 +48,22 @@ def test_bad_rows_name_file_line_and_field(tmp_path, line, message):
     path.write_text('{"findings": "a", "impression": "b", "rating": 5}\n' + line + "\n")
     with pytest.raises(RgroError, match=rf"fb.jsonl:2: .*{message}"):
         read_feedback(path)
+
+
+def test_feedback_built_from_the_train_splits_mesh_indexing(tmp_path):
+    from reference.rgro.mesh_feedback import NORMAL_TEMPLATE, main
+    from rgro_bench.tasks import get_task
+
+    out = tmp_path / "mesh.jsonl"
+    assert main(["--out", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    task = get_task("iu-xray")
+    train = {s.id for s in task.studies("train")}
+    judged = {s.id for split in ("validation", "test") for s in task.studies(split)}
+    ids = {r["source"].rsplit(" ", 1)[-1] for r in rows}
+    assert len(rows) > 500 and ids <= train and not ids & judged  # the judges' labels are never read
+    missed = [r for r in rows if r["rejected"] == NORMAL_TEMPLATE]
+    assert 0 < len(missed) < len(rows)  # both kinds of pair: a missed finding and a hallucinated one
+    # the experts prefer naming what the findings hold: the fitted model weights findings recall up
+    model = FeedbackModel.fit_file(out, MetricScorer())
+    assert dict(zip(model.features, model.coef, strict=True))["recall"] > 0
