@@ -96,30 +96,70 @@ def _train_stage(stage: str, path: Path, overrides: dict[str, Any]) -> None:
         train_rgro(*parse_config(path, (ScriptArguments, RewardArguments, RgroConfig), overrides))
 
 
+#: what each arm trains: (the recipe file it reads, the arm it starts from, None for the tiny base model).
+#: The benchmark and the gate train :data:`STAGES`; the sealed experiment (reference.experiment) adds the
+#: two controls, whose fields come from :func:`arm_overrides`.
+ARMS: dict[str, tuple[str, str | None]] = {
+    "sft": ("sft", None),
+    "grpo": ("grpo", "sft"),
+    "rgro": ("rgro", "sft"),
+    "sft-continued": ("sft", "sft"),
+    "grpo-summed": ("rgro", "sft"),
+}
+
+
+def arm_overrides(arm: str, files: dict[str, Path]) -> dict[str, Any]:
+    """The fields an arm changes in its recipe file.
+
+    - ``sft-continued``, the compute-matched control: SFT continued from its own checkpoint for as many
+      updates as the RL arms take, at their learning rate, constant (the RL arms' schedule).
+    - ``grpo-summed``, the ablation: RGRO's recipe with λ = 0, which is exactly GRPO on RGRO's reward
+      (its summed stage reward included): what per-token stage credit adds beyond the same total reward."""
+    if arm == "sft-continued":
+        rl = read_yaml(files["grpo"])
+        return {
+            "build_tiny": False,
+            "max_steps": rl["max_steps"],
+            "learning_rate": rl["learning_rate"],
+            "lr_scheduler_type": "constant",
+            "warmup_steps": 0,
+        }
+    if arm == "grpo-summed":
+        return {"stage_lambda": 0.0}
+    return {}
+
+
 def train_stages(
     cache_dir: str | Path = DEFAULT_CACHE,
     overrides: dict[str, dict[str, Any]] | None = None,
     config_dir: Path = CONFIG_DIR,
+    arms: tuple[str, ...] = STAGES,
 ) -> dict[str, Path]:
-    """Train the tiny SFT, GRPO and RGRO models unless already cached; returns {stage: model folder}.
-    ``overrides`` maps a stage to recipe fields replacing the YAML's (e.g. {"grpo": {"max_steps": 10}})."""
+    """Train the ``arms`` (default: the tiny SFT, GRPO and RGRO models) unless already cached, each after
+    the arm it starts from; returns {arm: model folder}. ``overrides`` maps an arm to recipe fields
+    replacing the YAML's (e.g. {"grpo": {"max_steps": 10}})."""
     from rgro_bench.results.io import write_json
 
     overrides = overrides or {}
     files = recipe_files(config_dir)
     root = Path(cache_dir) / fingerprint(files, overrides)
-    base = root / "base"
-    paths = {stage: root / stage for stage in STAGES}
-    starts = {"sft": base, "grpo": paths["sft"], "rgro": paths["sft"]}
-    for stage in STAGES:
-        done = paths[stage] / "done.json"
+    paths = {arm: root / arm for arm in ARMS}
+    ordered = [a for a in ARMS if a in arms or any(ARMS[b][1] == a for b in arms)]  # starts come first
+    for arm in ordered:
+        stage, start = ARMS[arm]
+        done = paths[arm] / "done.json"
         if done.exists():
             continue
         t0 = time.perf_counter()
-        stage_overrides = {"model": str(starts[stage]), "output_dir": str(paths[stage]), **overrides.get(stage, {})}
-        _train_stage(stage, files[stage], stage_overrides)
-        write_json(done, {"stage": stage, "seconds": time.perf_counter() - t0, "overrides": stage_overrides})
-    return paths
+        fields = {
+            **arm_overrides(arm, files),
+            "model": str(paths[start] if start else root / "base"),
+            "output_dir": str(paths[arm]),
+            **overrides.get(arm, {}),
+        }
+        _train_stage(stage, files[stage], fields)
+        write_json(done, {"stage": arm, "seconds": time.perf_counter() - t0, "overrides": fields})
+    return {arm: paths[arm] for arm in arms}
 
 
 def parameter_count(model_dir: Path) -> int:
@@ -337,7 +377,7 @@ def seed_overrides(train_seed: int) -> dict[str, dict[str, Any]]:
     Seed 0 is the recipe as written: no overrides, so its cache is the default one."""
     if train_seed == 0:
         return {}
-    return {stage: {"seed": train_seed, "data_seed": train_seed} for stage in STAGES}
+    return {arm: {"seed": train_seed, "data_seed": train_seed} for arm in ARMS}
 
 
 def merge_overrides(*layers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
