@@ -100,7 +100,7 @@ def evaluate(
         studies = [s for s in studies if s.id in wanted]
     studies = studies[:limit] if limit else studies
     model = load_model(model, task=task, options=model_args) if isinstance(model, str) else model
-    prompts = build_prompts(task.spec.prompt, studies, fewshot_pool(task), seed=seed)
+    prompts = build_prompts(task.spec.prompt, studies, fewshot_pool(task), seed=seed, where=task.template_where)
     # backend options (--model-args temperature=...) override the task; explicit generation overrides win
     explicit = {k: v for k, v in (generation or {}).items() if v is not None}
     args = generation_args(task, seed, {**getattr(model, "generation_overrides", {}), **explicit})

@@ -7,7 +7,6 @@ Every file is written atomically; an entry folder is assembled beside its final 
 from __future__ import annotations
 
 import io
-import json
 import re
 import shutil
 import uuid
@@ -20,6 +19,7 @@ from filelock import FileLock
 from pydantic import ValidationError
 
 from rgro_bench.errors import DataError
+from rgro_bench.jsonl import read_jsonl, write_jsonl
 from rgro_bench.leaderboard.schema import Entry
 from rgro_bench.results.io import atomic_write_bytes, atomic_write_text, write_json
 
@@ -65,13 +65,17 @@ class Layout:
 
 
 def write_predictions_jsonl(path: Path, predictions: dict[str, str]) -> None:
-    lines = [json.dumps({"id": i, "prediction": p}, ensure_ascii=False) for i, p in predictions.items()]
-    atomic_write_text(path, "\n".join(lines) + "\n")
+    write_jsonl(path, ({"id": i, "prediction": p} for i, p in predictions.items()))
 
 
 def read_predictions_jsonl(path: Path) -> dict[str, str]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return {row["id"]: row["prediction"] for row in rows}
+    """A stored entry's predictions; a line that is not ``{"id": str, "prediction": str}`` is a ``DataError``."""
+    predictions = {}
+    for number, row in read_jsonl(path):
+        if not (isinstance(row, dict) and isinstance(row.get("id"), str) and isinstance(row.get("prediction"), str)):
+            raise DataError(f'{path}: line {number}: expected {{"id": string, "prediction": string}}')
+        predictions[row["id"]] = row["prediction"]
+    return predictions
 
 
 def install_entry(layout: Layout, entry: Entry, predictions: dict[str, dict[str, str]]) -> Path:

@@ -21,6 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from rgro_bench.errors import RgroError
+from rgro_bench.jsonl import LineProblem, parse_line, split_lines, text_problem
 from rgro_bench.leaderboard.schema import CredentialedScores, ModelCard
 from rgro_bench.tasks import Task, get_task
 
@@ -117,6 +118,10 @@ def check_predictions(
             problems.add(f"{loc}: 'prediction' for id {shown!r} must be a string, got {type(text).__name__}")
         elif not text.strip():
             problems.add(f"{loc}: 'prediction' for id {shown!r} is empty; expected the impression text")
+        elif not any(ch.isalnum() for ch in text):
+            problems.add(f"{loc}: 'prediction' for id {shown!r} has no letters or digits; expected the impression text")
+        elif text_problem(text):
+            problems.add(f"{loc}: 'prediction' for id {shown!r} {text_problem(text)}")
         elif len(text) > PREDICTION_MAX_CHARS:
             problems.add(
                 f"{loc}: 'prediction' for id {shown!r} is {len(text):,} characters; expected at most "
@@ -147,9 +152,7 @@ def jsonl_rows(where: str, data: bytes) -> tuple[list[tuple[str, Any]], list[str
     """Parse JSONL bytes into (\"line N\", object) rows; unparsable lines become problems."""
     problems = _Problems(where)
     rows: list[tuple[str, Any]] = []
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        if not raw.strip():
-            continue
+    for number, raw in split_lines(data):
         if len(raw) > LINE_MAX_BYTES:
             problems.add(
                 f"line {number}: {len(raw):,} bytes; expected at most {LINE_MAX_BYTES:,} per line "
@@ -157,11 +160,9 @@ def jsonl_rows(where: str, data: bytes) -> tuple[list[tuple[str, Any]], list[str
             )
             continue
         try:
-            rows.append((f"line {number}", json.loads(raw.decode("utf-8"))))
-        except UnicodeDecodeError:
-            problems.add(f"line {number}: not UTF-8; expected UTF-8 JSON")
-        except json.JSONDecodeError as exc:
-            problems.add(f"line {number}: invalid JSON ({exc.msg} at column {exc.colno}); expected one object per line")
+            rows.append((f"line {number}", parse_line(raw)))
+        except LineProblem as exc:
+            problems.add(f"line {number}: {exc}")
     return rows, problems.result()
 
 

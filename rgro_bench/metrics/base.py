@@ -31,6 +31,12 @@ class Sample:
     labels: Mapping[str, str] | None = field(default=None, hash=False)
 
 
+def says_nothing(text: str) -> bool:
+    """An impression with no letter or digit ("", ".", "—"): it asserts nothing, so a metric that rewards
+    what an impression does not say (no contradiction, no guideline broken) must not reward it."""
+    return not any(ch.isalnum() for ch in text)
+
+
 Aggregator = Callable[[np.ndarray], float]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rgro_bench.data.clean import clean_text
-from rgro_bench.data.loaders import read_text
+from rgro_bench.data.loaders import read_text, text_lines
 from rgro_bench.data.records import Study
 from rgro_bench.errors import DataError
 
@@ -27,8 +27,8 @@ def load_radsum(folder: Path, spec: TaskSpec) -> dict[str, list[Study]]:
         impression_path = folder / f"{stem}.impression.tok"
         if not findings_path.exists():
             continue
-        findings = read_text(findings_path).splitlines()
-        impressions = read_text(impression_path).splitlines() if impression_path.exists() else [None] * len(findings)
+        findings = text_lines(read_text(findings_path))
+        impressions = text_lines(read_text(impression_path)) if impression_path.exists() else [None] * len(findings)
         if len(impressions) != len(findings):
             raise DataError(
                 f"{impression_path}: {len(impressions)} lines but {findings_path.name} has {len(findings)}; "
