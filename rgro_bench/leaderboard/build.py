@@ -126,6 +126,7 @@ def refresh_entry(layout: Layout, entry: Entry, warnings: list[str], seed: int) 
     from rgro_bench.leaderboard.submit import metric_versions, recomputed_entry, score_task
 
     changed = False
+    left_out: set[str] = set()
     for task_id, task_entry in list(entry.tasks.items()):
         if task_entry.source != "recomputed":
             continue
@@ -138,7 +139,7 @@ def refresh_entry(layout: Layout, entry: Entry, warnings: list[str], seed: int) 
         fresh = (
             task_entry.metric_versions == current
             and task_entry.data_hash == task.data_hash
-            and layout.cache_path(task_id, entry.slug).is_file()
+            and read_cache(layout, task_id, entry.slug) is not None
         )
         if fresh:
             continue
@@ -147,7 +148,12 @@ def refresh_entry(layout: Layout, entry: Entry, warnings: list[str], seed: int) 
             warnings.append(f"{stored}: missing; cannot recompute {entry.slug} on {task_id}")
             continue
         ids, split = eval_ids(task)
-        rows = [(f"id {i!r}", {"id": i, "prediction": p}) for i, p in read_predictions_jsonl(stored).items()]
+        try:
+            rows = [(f"id {i!r}", {"id": i, "prediction": p}) for i, p in read_predictions_jsonl(stored).items()]
+        except RgroError as exc:
+            warnings.append(f"{entry.slug}: left out of {task_id} ({exc})")
+            left_out.add(task_id)  # for this build only: the entry's files are left as they are
+            continue
         checked, problems = check_predictions(str(stored), rows, ids, split)
         if problems:  # the task data changed under the entry: it no longer covers the split
             warnings.append(f"{entry.slug}: dropped from {task_id}: {problems[0]}")
@@ -160,7 +166,7 @@ def refresh_entry(layout: Layout, entry: Entry, warnings: list[str], seed: int) 
         changed = True
     if changed:
         write_json(layout.entry_dir(entry.slug) / "entry.json", entry)
-    return entry
+    return entry.model_copy(update={"tasks": {k: v for k, v in entry.tasks.items() if k not in left_out}})
 
 
 def load_reported(layout: Layout) -> list[ReportedRow]:
@@ -246,7 +252,12 @@ def task_table(layout: Layout, task: Task, task_entries: list[Entry], reported: 
 
 def build_tables(layout: Layout, seed: int = 0) -> BuildReport:
     warnings: list[str] = []
-    accepted = [refresh_entry(layout, e, warnings, seed) for e in tqdm(entries(layout), desc="entries", leave=False)]
+    accepted = []
+    for entry in tqdm(entries(layout, warnings), desc="entries", leave=False):
+        try:
+            accepted.append(refresh_entry(layout, entry, warnings, seed))
+        except RgroError as exc:
+            warnings.append(f"{entry.slug}: left out of the tables ({exc})")
     reported = load_reported(layout)
     task_ids = sorted({t for e in accepted for t in e.tasks} | {r.task for r in reported})
     tables = []

@@ -113,14 +113,20 @@ def read_entry(path: Path) -> Entry:
         raise DataError(f"{path}: field {field!r}: {first['msg']}; expected an entry written by rgro-bench") from None
 
 
-def entries(layout: Layout) -> list[Entry]:
+def entries(layout: Layout, warnings: list[str]) -> list[Entry]:
+    """Every readable entry; an unreadable one is named in ``warnings`` and left out, so one bad entry
+    never stops a build."""
     if not layout.submissions.is_dir():
         return []
-    return [
-        read_entry(p / "entry.json")
-        for p in sorted(layout.submissions.iterdir())
-        if not p.name.startswith(".") and (p / "entry.json").is_file()
-    ]
+    found = []
+    for folder in sorted(layout.submissions.iterdir()):
+        if folder.name.startswith(".") or not (folder / "entry.json").is_file():
+            continue
+        try:
+            found.append(read_entry(folder / "entry.json"))
+        except DataError as exc:
+            warnings.append(f"{folder.name}: left out of the tables ({exc})")
+    return found
 
 
 def write_cache(layout: Layout, task_id: str, slug: str, per_sample: pd.DataFrame) -> None:
@@ -130,5 +136,12 @@ def write_cache(layout: Layout, task_id: str, slug: str, per_sample: pd.DataFram
 
 
 def read_cache(layout: Layout, task_id: str, slug: str) -> pd.DataFrame | None:
+    """The entry's per-sample scores, or None when absent or unreadable (the cache is derived data:
+    the build recomputes it from the stored predictions)."""
     path = layout.cache_path(task_id, slug)
-    return pd.read_parquet(path) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_parquet(path)
+    except Exception:  # pyarrow raises many types for a damaged file; the file is rebuilt, never trusted
+        return None

@@ -69,6 +69,9 @@ class Metric(ABC):
     description: str = ""
     #: column values are in [0, 1] and shown ×100 in tables
     percent: bool = True
+    #: the interval every column's value lies in (a self-computed score outside it is refused); None where
+    #: unbounded. Percent columns are rates in [0, 1].
+    value_range: tuple[float, float] | None = (0.0, 1.0)
     #: needs a reference impression
     needs_reference: bool = True
     #: "judge": no reference trainer optimises it, so it may grade them; "reward": a reference trainer's
