@@ -206,7 +206,10 @@ def _build_after_install(layout: Layout, entry: Entry, seed: int) -> None:
     try:
         report = build_locked(layout, seed=seed)
     except (RgroError, OSError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, OSError) and exc.filename:
+            reason = f"{exc.filename2 or exc.filename}: {exc.strerror}"  # a rename names the target second
+        else:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BuildFailedError(
             f"accepted {entry.card.name!r} as {entry.slug}, build failed: {reason}; "
             "fix it and run `rgro-bench leaderboard build`"

@@ -153,7 +153,7 @@ class OpenAIModel(Backend):
                 raise TypeError
         except (KeyError, IndexError, TypeError):
             raise ServerError(
-                f"{self.spec}: POST {path}: answer without choices[0] text: {str(answer)[:200]}"
+                f"{self.spec}: POST {self.base_url}{path}: answer without choices[0] text: {str(answer)[:200]}"
             ) from None
         usage = answer.get("usage") or {}
         return Generation(

@@ -11,6 +11,7 @@ from rgro_bench.data.clean import clean_text
 from rgro_bench.data.loaders import read_text, text_lines
 from rgro_bench.data.records import Study
 from rgro_bench.errors import DataError
+from rgro_bench.jsonl import text_problem
 
 if TYPE_CHECKING:
     from rgro_bench.tasks.spec import TaskSpec
@@ -38,6 +39,9 @@ def load_radsum(folder: Path, spec: TaskSpec) -> dict[str, list[Study]]:
         for number, (f, i) in enumerate(zip(findings, impressions, strict=True), start=1):
             if not f.strip():
                 raise DataError(f"{findings_path}: line {number}: empty findings; expected report text")
+            for path, text in ((findings_path, f), (impression_path, i or "")):
+                if problem := text_problem(text):
+                    raise DataError(f"{path}: line {number}: {problem}")
             studies.append(
                 Study(id=f"{name}-{number}", findings=clean_text(f), impression=clean_text(i) if i else None)
             )
