@@ -253,6 +253,16 @@ def test_a_symlink_out_of_the_submission_is_refused_without_echoing_it(tasks_dir
     assert "TOP-SECRET" not in str(refused.value)
 
 
+def test_a_card_with_a_lone_surrogate_is_refused(tasks_dir, tmp_path):
+    folder = write_submission(tmp_path / "sub", CARD, predictions=predictions_of("Normal."))
+    (folder / "model_card.yaml").write_text('name: "bad\\uD800"\nauthors: [a]\n')
+    with pytest.raises(SubmissionError) as refused:
+        submit_path(tmp_path / "lb", folder)
+    assert refused.value.errors == [
+        "model_card.yaml: field 'name': Input should be a valid string, unable to parse raw data as a unicode string"
+    ]
+
+
 def test_an_accepted_u2028_entry_builds_on_a_fresh_clone(tasks_dir, tmp_path, capsys):
     text = "No acute disease.\u2028Line two\u0085 end."
     folder = write_submission(tmp_path / "sub", CARD, predictions=predictions_of(text))
@@ -276,6 +286,7 @@ def test_a_build_names_a_bad_entry_and_goes_on(tasks_dir, tmp_path, capsys):
         cached.unlink()
     (lb / "submissions" / "broken").mkdir()
     (lb / "submissions" / "broken" / "entry.json").write_text("{not json")
+    (lb / "reported.yaml").write_text("reported: [{task: tiny}]\n")
     code, _, err = cli(capsys, "leaderboard", "build", "--leaderboard-dir", str(lb))
     assert code == 0, err
     warnings = messages(err)
@@ -284,6 +295,7 @@ def test_a_build_names_a_bad_entry_and_goes_on(tasks_dir, tmp_path, capsys):
         f'warning: other: left out of tiny ({lb}/submissions/other/predictions/tiny.jsonl: line 1: expected {{"id": '
         'string, "prediction": string})'
     )
+    assert warnings[2].startswith(f"warning: reported rows left out ({lb / 'reported.yaml'}: field ")
     rows = json.loads((lb / "tiny.json").read_text())["rows"]
     assert [r["model"] for r in rows if r["rank"]] == ["bad-input-tester"]
 

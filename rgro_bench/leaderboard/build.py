@@ -258,7 +258,11 @@ def build_tables(layout: Layout, seed: int = 0) -> BuildReport:
             accepted.append(refresh_entry(layout, entry, warnings, seed))
         except RgroError as exc:
             warnings.append(f"{entry.slug}: left out of the tables ({exc})")
-    reported = load_reported(layout)
+    try:
+        reported = load_reported(layout)
+    except ConfigError as exc:  # the entries' tables are still built
+        warnings.append(f"reported rows left out ({exc})")
+        reported = []
     task_ids = sorted({t for e in accepted for t in e.tasks} | {r.task for r in reported})
     tables = []
     for task_id in task_ids:
