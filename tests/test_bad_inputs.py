@@ -126,6 +126,15 @@ def test_task_data_cells_of_the_wrong_kind_are_refused(tmp_path, capsys, case):
     assert message.startswith(f"{tmp_path / 'd.jsonl'}: ") and expected in message
 
 
+def test_bytes_cells_of_a_parquet_file_are_refused(tmp_path, capsys):
+    import pandas as pd
+
+    pd.DataFrame({"id": [1], "findings": [b"Normal chest."], "impression": ["Normal."]}).to_parquet(tmp_path / "d.pq")
+    task = write_task(tmp_path / "t.yaml", "t", "d.pq")
+    message = one_line_error(capsys, "run", "--model", "baseline:lead-2", "--task", task, "--no-store")
+    assert message == f"{tmp_path / 'd.pq'}: row 1: column 'findings' is bytes; expected a string"
+
+
 @pytest.mark.parametrize("separator", ["\u2028", "\u0085", "\u2029", "\x0c", "\x1c"])
 def test_line_separators_inside_jsonl_strings_are_text(tmp_path, separator):
     rows = [{"id": 7, "findings": f"Heart normal.{separator}Lungs clear.", "impression": "Normal."}]
@@ -432,6 +441,13 @@ def test_unusable_store_files_are_one_line_errors(tmp_path, capsys, case):
     assert str(refused.value) == f"generation store {tmp_path / 'g.sqlite'}: {expected}"
     args = ["rescore", "--model", "openai:x", "--task", "iu-xray", "--store", str(tmp_path / "g.sqlite")]
     assert one_line_error(capsys, *args) == str(refused.value)  # as a rescore opens it, to read
+
+
+def test_a_read_only_store_is_called_read_only():
+    from rgro_bench.store.sqlite import _reason
+
+    reason = _reason(sqlite3.OperationalError("attempt to write a readonly database"))
+    assert reason.startswith("read-only (attempt to write a readonly database); expected a writable file")
 
 
 def test_a_store_is_read_without_writing_when_rescoring(tmp_path):

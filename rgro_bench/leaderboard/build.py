@@ -107,7 +107,7 @@ def reference_row(layout: Layout, task: Task, seed: int) -> Row | None:
     path = layout.cache / task.id / "reference-impressions.json"
     stamp = {"metric_versions": metric_versions(task.spec.metrics), "data_hash": task.data_hash, "seed": seed}
     key = json.dumps([task.id, stamp], sort_keys=True)
-    cached = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    cached = _cached_json(path)
     if {k: cached.get(k) for k in stamp} == stamp:
         metrics = {k: MetricValue.model_validate(v) for k, v in cached["metrics"].items()}
     else:
@@ -119,6 +119,15 @@ def reference_row(layout: Layout, task: Task, seed: int) -> Row | None:
 
 
 _REFERENCE_SCORES: dict[str, dict[str, MetricValue]] = {}
+
+
+def _cached_json(path: Path) -> dict:
+    """A cache file's object, or {} when absent or damaged: the cache is derived and is recomputed."""
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return cached if isinstance(cached, dict) else {}
 
 
 def refresh_entry(layout: Layout, entry: Entry, warnings: list[str], seed: int) -> Entry:
