@@ -135,14 +135,11 @@ class Guidelines(Metric):
         out = {c: np.full(len(samples), np.nan) for c in self.columns}
         explanations = []
         for k, s in enumerate(samples):
-            if says_nothing(s.prediction):  # breaks no rule by saying nothing; scores 0, every rule not applicable
-                out["guideline_score"][k] = 0.0
-                explanations.append({"empty impression": {"passed": False, "reason": "no text to check"}})
-                continue
             report = guideline_report(s.findings, s.prediction)
-            out["guideline_score"][k] = report.score
+            empty = says_nothing(s.prediction)  # passes a style rule only vacuously: such a pass does not apply
+            out["guideline_score"][k] = 0.0 if empty else report.score
             for rule, result in report.rules.items():
-                if result.passed is not None:
+                if result.passed is not None and not (empty and result.passed):
                     out[f"g_{rule}"][k] = float(result.passed)
             explanations.append(
                 {
