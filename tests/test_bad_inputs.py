@@ -573,12 +573,19 @@ def test_out_of_range_options_are_one_line_errors(tmp_path, capsys, case):
     assert not list(tmp_path.iterdir())
 
 
-def test_an_unwritable_output_folder_is_one_line(tmp_path, capsys):
+def test_an_unwritable_output_folder_is_one_line(tasks_dir, tmp_path, capsys):
     (tmp_path / "file").write_text("")
     message = one_line_error(
-        capsys, "run", "--model", "baseline:lead-2", "--task", "iu-xray", "--limit", "2", "--no-store",
-        "--output-dir", str(tmp_path / "file"),
-    )  # fmt: skip
+        capsys,
+        "run",
+        "--model",
+        "baseline:lead-2",
+        "--task",
+        "tiny",
+        "--no-store",
+        "--output-dir",
+        str(tmp_path / "file"),
+    )
     assert message.startswith(f"{tmp_path / 'file'}") and "expected a readable file and a writable folder" in message
 
 
@@ -607,7 +614,11 @@ def test_a_real_impression_keeps_its_scores():
 SPECIAL = ["\u2028", "\u2029", "\u0085", "\x0b", "\x0c", "\x1c", "\r", "\n", "\x00", "\ud800", "\udfff", '"', "\\"]
 TEXT = st.text(alphabet=st.one_of(st.characters(), st.sampled_from(SPECIAL)), max_size=40)
 PROPERTY = settings(
-    derandomize=True, max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    derandomize=True,
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 
