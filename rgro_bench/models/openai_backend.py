@@ -9,7 +9,7 @@ behind the name, recorded in the identity), and the generation overrides.
 Without ``#MODEL`` the server's only model is used.
 
 The identity (the generation store's key) holds the URL, the name, ``revision`` and what ``/v1/models``
-reports about the served model (id, created, owned_by, root, max_model_len): a different model served
+reports about the served model (id, owned_by, root, max_model_len): a different model served
 under the same name is a different model, unless the server reports nothing that tells them apart, in
 which case ``revision=`` must.
 """
@@ -36,8 +36,9 @@ ACCEPTS = (
     "api_key_env",
     "revision",
 )
-#: the fields of a ``/v1/models`` entry that tell one served model from another (vLLM reports all of them)
-SERVED_FIELDS = ("id", "created", "owned_by", "root", "max_model_len")
+#: the fields of a ``/v1/models`` entry that tell one served model from another (vLLM reports all of them).
+#: Not ``created``: vLLM fills it with the time of the request, so it would make every run a new model.
+SERVED_FIELDS = ("id", "owned_by", "root", "max_model_len")
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 BACKOFF_SECONDS = 0.5
 
