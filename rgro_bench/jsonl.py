@@ -31,6 +31,14 @@ def text_problem(text: str) -> str | None:
     return None
 
 
+def storable_text(text: str) -> str:
+    """``text`` with NUL characters and lone surrogates replaced by U+FFFD: for text no user can correct
+    (a model's generation), which must still be stored, scored and written like any other."""
+    if not text_problem(text):
+        return text
+    return "".join("\ufffd" if ch == "\x00" or "\ud800" <= ch <= "\udfff" else ch for ch in text)
+
+
 def _value_problem(value: Any) -> str | None:
     """The first text problem among a parsed JSON value's strings (keys included)."""
     if isinstance(value, str):

@@ -547,6 +547,19 @@ def test_endpoint_identity_tells_served_models_apart_and_reuse_is_said(fake_serv
     assert identity["served"] == {"id": "m", "owned_by": "me", "root": "/w/b", "max_model_len": 512}
 
 
+def test_generations_with_nul_or_lone_surrogates_are_stored_with_replacement_characters(
+    fake_server, tasks_dir, tmp_path, capsys
+):
+    url, answers = fake_server
+    garbled = json.dumps({"choices": [{"text": "Normal.\u0000 \ud800 end", "finish_reason": "stop"}]})
+    answers.update({"/models": (200, MODELS.encode()), "/completions": (200, garbled.encode())})
+    args = ["run", "--model", f"openai:{url}#m", "--model-args", "chat_template=off", "--task", "tiny"]
+    code, _, err = cli(capsys, *args, "--output-dir", str(tmp_path / "runs"))
+    assert code == 0, err
+    samples = [row for _, row in read_jsonl(next((tmp_path / "runs").rglob("samples.jsonl")))]
+    assert {s["prediction"] for s in samples} == {"Normal.\ufffd \ufffd end"}
+
+
 # --- CLI options ---------------------------------------------------------------------------------
 
 OPTIONS = {
