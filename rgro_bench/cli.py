@@ -43,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     except RgroError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        if exc.filename is None:  # not about a file the user named or must fix: a bug, keep the traceback
+            raise
+        print(f"error: {exc.filename}: {exc.strerror}; expected a readable file and a writable folder", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

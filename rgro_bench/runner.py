@@ -12,8 +12,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
+from pydantic import ValidationError
 
 from rgro_bench.environment import environment
+from rgro_bench.errors import ConfigError
 from rgro_bench.metrics import ScoredRun, score_samples, task_samples
 from rgro_bench.metrics.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
 from rgro_bench.models import GenerationArgs, GenerationRequest, Model, load_model
@@ -22,6 +24,7 @@ from rgro_bench.results.schema import Bootstrap
 from rgro_bench.store import GenerationStats, GenerationStore
 from rgro_bench.store import generate as generate_through_store
 from rgro_bench.tasks import Task, build_prompts, get_task
+from rgro_bench.tasks.spec import GenerationSpec
 
 DEFAULT_OUTPUT_DIR = Path("runs")
 
@@ -67,7 +70,22 @@ def generation_args(task: Task, seed: int, overrides: dict | None = None) -> Gen
         "stop": tuple(g.stop),
     }
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    check_generation(values)
     return GenerationArgs(**values)
+
+
+def check_limit(limit: int | None) -> None:
+    if limit is not None and limit < 1:
+        raise ConfigError(f"--limit {limit}: expected a positive number of studies")
+
+
+def check_generation(values: dict) -> None:
+    """The limits of the task's generation block, applied to every override (CLI flags, model options)."""
+    try:
+        GenerationSpec.model_validate({k: values[k] for k in ("max_new_tokens", "temperature", "top_p") if k in values})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"generation option {first['loc'][0]}={first['input']!r}: {first['msg'].lower()}") from None
 
 
 def evaluate(
@@ -98,9 +116,10 @@ def evaluate(
     if ids is not None:
         wanted = set(ids)
         studies = [s for s in studies if s.id in wanted]
+    check_limit(limit)
     studies = studies[:limit] if limit else studies
     model = load_model(model, task=task, options=model_args) if isinstance(model, str) else model
-    prompts = build_prompts(task.spec.prompt, studies, fewshot_pool(task), seed=seed)
+    prompts = build_prompts(task.spec.prompt, studies, fewshot_pool(task), seed=seed, where=task.template_where)
     # backend options (--model-args temperature=...) override the task; explicit generation overrides win
     explicit = {k: v for k, v in (generation or {}).items() if v is not None}
     args = generation_args(task, seed, {**getattr(model, "generation_overrides", {}), **explicit})

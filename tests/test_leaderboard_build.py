@@ -104,11 +104,11 @@ def credentialed_task(tmp_path, monkeypatch):
     }
     (tasks / "fake-mimic.yaml").write_text(yaml.safe_dump(spec))
     monkeypatch.setenv("RGRO_BENCH_TASKS", str(tasks))
-    for cached in (registry._registry, registry._load_task, split_ids):
+    for cached in (registry._catalogue, registry._load_task, split_ids):
         cached.cache_clear()
     yield "fake-mimic"
     monkeypatch.delenv("RGRO_BENCH_TASKS")
-    for cached in (registry._registry, registry._load_task, split_ids):
+    for cached in (registry._catalogue, registry._load_task, split_ids):
         cached.cache_clear()
 
 

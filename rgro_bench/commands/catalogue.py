@@ -18,9 +18,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def list_tasks(args: argparse.Namespace) -> int:
     import json
+    import sys
 
     from rgro_bench.tasks import get_task, task_names
+    from rgro_bench.tasks.registry import unreadable_task_files
 
+    for problem in unreadable_task_files():
+        print(f"warning: skipped {problem}", file=sys.stderr)
     rows = []
     for name in task_names():
         task = get_task(name)

@@ -36,7 +36,7 @@ def generations(spec: str, options: str, task, args: argparse.Namespace) -> tupl
     from rgro_bench.tasks import build_prompts
 
     studies = task.studies(args.split or task.spec.split.eval_split)[: args.limit]
-    prompts = build_prompts(task.spec.prompt, studies, fewshot_pool(task), seed=args.seed)
+    prompts = build_prompts(task.spec.prompt, studies, fewshot_pool(task), seed=args.seed, where=task.template_where)
     model = load_model(spec, task=task, options=parse_options(options))
     try:
         explicit = {"max_new_tokens": args.max_new_tokens} if args.max_new_tokens else {}

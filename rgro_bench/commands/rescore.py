@@ -79,7 +79,7 @@ def rescore_command(args: argparse.Namespace) -> int:
             "generation": {"max_new_tokens": args.max_new_tokens},
         }
         spec, kind, identity = args.model, None, None
-    with GenerationStore(store_path, create=False) as store:
+    with GenerationStore(store_path, read_only=True) as store:
         if identity is None:
             kind, identity = model_from_store(store, spec)
         model = StoredModel(spec, kind, identity, store)

@@ -58,11 +58,13 @@ def print_summary(result: RunResult, path: Path | None) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     from rgro_bench.models import load_model, parse_options
-    from rgro_bench.runner import evaluate
+    from rgro_bench.runner import check_generation, check_limit, evaluate
     from rgro_bench.tasks import get_task
 
     options = parse_options(args.model_args)
     generation = {"max_new_tokens": args.max_new_tokens, "temperature": args.temperature, "top_p": args.top_p}
+    check_limit(args.limit)  # before a model is loaded
+    check_generation({k: v for k, v in generation.items() if v is not None})
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
     model = None
     try:
@@ -84,6 +86,12 @@ def run_command(args: argparse.Namespace) -> int:
             print_summary(evaluation.result, evaluation.results_path)
             if evaluation.generation is not None:
                 print(f"  generation: {evaluation.generation.summary()}")
+                if model.kind == "openai" and evaluation.generation.reused:
+                    print(
+                        f"  note: {evaluation.generation.reused} generations reused from the store for this endpoint "
+                        "(same URL, name and served-model fields); pass --model-args revision=... if the model "
+                        "behind it changed"
+                    )
     finally:
         if model is not None:
             model.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import numbers
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from rgro_bench.data.clean import clean_text
 from rgro_bench.data.records import Study
 from rgro_bench.errors import DataError
+from rgro_bench.jsonl import read_bytes, read_jsonl, text_problem
 
 FORMATS = ("csv", "json", "jsonl", "parquet")
 
@@ -32,14 +34,7 @@ def infer_format(path: Path) -> str:
 
 
 def read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a folder; expected a data file") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read file ({exc.strerror})") from None
+    raw = read_bytes(path)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -48,6 +43,14 @@ def read_text(path: Path) -> str:
         raise DataError(
             f"{path}: line {line}, column {column}: byte 0x{raw[exc.start]:02x} is not valid UTF-8; expected UTF-8 text"
         ) from None
+
+
+def text_lines(text: str) -> list[str]:
+    """Lines split on "\n" only (a trailing "\r" dropped): ``str.splitlines()`` would also split on U+2028,
+    U+0085 and form feeds inside a line's text."""
+    if not text:
+        return []
+    return [line.removesuffix("\r") for line in text.removesuffix("\n").split("\n")]
 
 
 def iter_rows(path: Path, fmt: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -65,15 +68,7 @@ def iter_rows(path: Path, fmt: str | None = None) -> Iterator[tuple[int, dict[st
         except csv.Error as exc:
             raise DataError(f"{path}: row {reader.line_num}: malformed CSV ({exc})") from None
     elif fmt == "jsonl":
-        for number, line in enumerate(read_text(path).splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(
-                    f"{path}: line {number}: invalid JSON ({exc.msg}); expected one object per line"
-                ) from None
+        for number, row in read_jsonl(path):
             if not isinstance(row, dict):
                 raise DataError(f"{path}: line {number}: expected a JSON object, got {type(row).__name__}")
             yield number, row
@@ -110,11 +105,27 @@ def _iter_parquet(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     yield from enumerate(frame.to_dict(orient="records"), start=1)
 
 
-def _field(row: dict[str, Any], column: str) -> str:
+def _field(path: Path, number: int, row: dict[str, Any], column: str, *, integer_ok: bool = False) -> str:
+    """A text cell; an integer id is accepted as its digits. Anything else (lists, floats, bools, bytes)
+    is refused rather than stringified into the report text."""
     value = row.get(column)
     if value is None or (isinstance(value, float) and value != value):  # NaN from parquet
         return ""
-    return str(value)
+    if integer_ok and isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return str(int(value))
+    if not isinstance(value, str):
+        expected = "a string or an integer" if integer_ok else "a string"
+        raise DataError(f"{path}: row {number}: column {column!r} is {_type_name(value)}; expected {expected}")
+    problem = text_problem(value)
+    if problem:
+        raise DataError(f"{path}: row {number}: column {column!r} {problem}")
+    return value
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "a boolean", float: "a number", list: "a list", dict: "an object", bytes: "bytes"}.get(
+        type(value), f"of type {type(value).__name__}"
+    )
 
 
 def load_records(
@@ -147,12 +158,14 @@ def load_records(
                     f"{', '.join(repr(c) for c in wanted)} (found {', '.join(repr(c) for c in row) or 'none'})"
                 )
             checked_columns = True
-        study_id = _field(row, id_column).strip()
+        study_id = _field(path, number, row, id_column, integer_ok=True).strip()
         if not study_id:
             raise DataError(f"{path}: row {number}: empty {id_column!r}; every row needs an id")
-        findings = clean_text(_field(row, findings_column))
+        findings = clean_text(_field(path, number, row, findings_column))
         impression = (
-            clean_text(_field(row, impression_column)) if impression_column and impression_column in row else None
+            clean_text(_field(path, number, row, impression_column))
+            if impression_column and impression_column in row
+            else None
         )
         if not findings or (require_impression and not impression):
             if drop_incomplete:
@@ -164,7 +177,7 @@ def load_records(
                 f"{path}: row {number}: duplicate id {study_id!r} (first at row {first_row[study_id]}); ids must be unique"
             )
         first_row[study_id] = number
-        meta = {c: _field(row, c) for c in keep_columns if c in row}
+        meta = {c: _field(path, number, row, c, integer_ok=True) for c in keep_columns if c in row}
         studies.append(Study(id=study_id, findings=findings, impression=impression or None, meta=meta))
     if not checked_columns:
         raise DataError(f"{path}: no rows; expected at least one report")

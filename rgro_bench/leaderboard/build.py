@@ -107,7 +107,7 @@ def reference_row(layout: Layout, task: Task, seed: int) -> Row | None:
     path = layout.cache / task.id / "reference-impressions.json"
     stamp = {"metric_versions": metric_versions(task.spec.metrics), "data_hash": task.data_hash, "seed": seed}
     key = json.dumps([task.id, stamp], sort_keys=True)
-    cached = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    cached = _cached_json(path)
     if {k: cached.get(k) for k in stamp} == stamp:
         metrics = {k: MetricValue.model_validate(v) for k, v in cached["metrics"].items()}
     else:
@@ -121,11 +121,21 @@ def reference_row(layout: Layout, task: Task, seed: int) -> Row | None:
 _REFERENCE_SCORES: dict[str, dict[str, MetricValue]] = {}
 
 
+def _cached_json(path: Path) -> dict:
+    """A cache file's object, or {} when absent or damaged: the cache is derived and is recomputed."""
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return cached if isinstance(cached, dict) else {}
+
+
 def refresh_entry(layout: Layout, entry: Entry, warnings: list[str], seed: int) -> Entry:
     """Re-score the entry's public tasks whose cache is missing or stale; returns the updated entry."""
     from rgro_bench.leaderboard.submit import metric_versions, recomputed_entry, score_task
 
     changed = False
+    left_out: set[str] = set()
     for task_id, task_entry in list(entry.tasks.items()):
         if task_entry.source != "recomputed":
             continue
@@ -138,7 +148,7 @@ def refresh_entry(layout: Layout, entry: Entry, warnings: list[str], seed: int) 
         fresh = (
             task_entry.metric_versions == current
             and task_entry.data_hash == task.data_hash
-            and layout.cache_path(task_id, entry.slug).is_file()
+            and read_cache(layout, task_id, entry.slug) is not None
         )
         if fresh:
             continue
@@ -147,7 +157,12 @@ def refresh_entry(layout: Layout, entry: Entry, warnings: list[str], seed: int) 
             warnings.append(f"{stored}: missing; cannot recompute {entry.slug} on {task_id}")
             continue
         ids, split = eval_ids(task)
-        rows = [(f"id {i!r}", {"id": i, "prediction": p}) for i, p in read_predictions_jsonl(stored).items()]
+        try:
+            rows = [(f"id {i!r}", {"id": i, "prediction": p}) for i, p in read_predictions_jsonl(stored).items()]
+        except RgroError as exc:
+            warnings.append(f"{entry.slug}: left out of {task_id} ({exc})")
+            left_out.add(task_id)  # for this build only: the entry's files are left as they are
+            continue
         checked, problems = check_predictions(str(stored), rows, ids, split)
         if problems:  # the task data changed under the entry: it no longer covers the split
             warnings.append(f"{entry.slug}: dropped from {task_id}: {problems[0]}")
@@ -160,7 +175,7 @@ def refresh_entry(layout: Layout, entry: Entry, warnings: list[str], seed: int) 
         changed = True
     if changed:
         write_json(layout.entry_dir(entry.slug) / "entry.json", entry)
-    return entry
+    return entry.model_copy(update={"tasks": {k: v for k, v in entry.tasks.items() if k not in left_out}})
 
 
 def load_reported(layout: Layout) -> list[ReportedRow]:
@@ -246,8 +261,17 @@ def task_table(layout: Layout, task: Task, task_entries: list[Entry], reported: 
 
 def build_tables(layout: Layout, seed: int = 0) -> BuildReport:
     warnings: list[str] = []
-    accepted = [refresh_entry(layout, e, warnings, seed) for e in tqdm(entries(layout), desc="entries", leave=False)]
-    reported = load_reported(layout)
+    accepted = []
+    for entry in tqdm(entries(layout, warnings), desc="entries", leave=False):
+        try:
+            accepted.append(refresh_entry(layout, entry, warnings, seed))
+        except RgroError as exc:
+            warnings.append(f"{entry.slug}: left out of the tables ({exc})")
+    try:
+        reported = load_reported(layout)
+    except ConfigError as exc:  # the entries' tables are still built
+        warnings.append(f"reported rows left out ({exc})")
+        reported = []
     task_ids = sorted({t for e in accepted for t in e.tasks} | {r.task for r in reported})
     tables = []
     for task_id in task_ids:

@@ -2,7 +2,7 @@
 static ``index.html`` with every task, sortable columns and intervals.
 
 Every user-supplied string (model names, URLs, notes) is escaped for its medium: ``html.escape`` in
-HTML, Markdown specials and HTML in Markdown, the csv module in CSV. The page carries a Content
+HTML, Markdown specials and HTML in Markdown, the csv module in CSV (with formula-like cells neutralised). The page carries a Content
 Security Policy that allows only its own inline script and style (by hash) and local images."""
 
 from __future__ import annotations
@@ -82,9 +82,9 @@ def table_csv(table: Table) -> str:
     for row in table.rows:
         line = [
             row.rank,
-            row.model,
-            row.url or "",
-            row.source,
+            csv_text(row.model),
+            csv_text(row.url or ""),
+            csv_text(row.source),
             row.verdict.group if row.verdict else "",
             "" if not row.verdict or row.verdict.p_holm is None else f"{row.verdict.p_holm:.4g}",
         ]
@@ -95,8 +95,18 @@ def table_csv(table: Table) -> str:
                 _number(m.ci_low if m else None),
                 _number(m.ci_high if m else None),
             ]
-        writer.writerow([*line, row.n or "", row.contamination.overlap, "; ".join(flags(row))])
+        writer.writerow([*line, row.n or "", row.contamination.overlap, csv_text("; ".join(flags(row)))])
     return buffer.getvalue()
+
+
+#: a spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(text: str) -> str:
+    """A text cell a spreadsheet shows as text: a leading formula character gets a "'" before it. Only
+    submitter-supplied text goes through here; numbers are written as numbers."""
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
 def _number(value: float | None) -> str:

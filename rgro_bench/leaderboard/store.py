@@ -7,7 +7,6 @@ Every file is written atomically; an entry folder is assembled beside its final 
 from __future__ import annotations
 
 import io
-import json
 import re
 import shutil
 import uuid
@@ -20,6 +19,7 @@ from filelock import FileLock
 from pydantic import ValidationError
 
 from rgro_bench.errors import DataError
+from rgro_bench.jsonl import read_jsonl, write_jsonl
 from rgro_bench.leaderboard.schema import Entry
 from rgro_bench.results.io import atomic_write_bytes, atomic_write_text, write_json
 
@@ -65,13 +65,17 @@ class Layout:
 
 
 def write_predictions_jsonl(path: Path, predictions: dict[str, str]) -> None:
-    lines = [json.dumps({"id": i, "prediction": p}, ensure_ascii=False) for i, p in predictions.items()]
-    atomic_write_text(path, "\n".join(lines) + "\n")
+    write_jsonl(path, ({"id": i, "prediction": p} for i, p in predictions.items()))
 
 
 def read_predictions_jsonl(path: Path) -> dict[str, str]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return {row["id"]: row["prediction"] for row in rows}
+    """A stored entry's predictions; a line that is not ``{"id": str, "prediction": str}`` is a ``DataError``."""
+    predictions = {}
+    for number, row in read_jsonl(path):
+        if not (isinstance(row, dict) and isinstance(row.get("id"), str) and isinstance(row.get("prediction"), str)):
+            raise DataError(f'{path}: line {number}: expected {{"id": string, "prediction": string}}')
+        predictions[row["id"]] = row["prediction"]
+    return predictions
 
 
 def install_entry(layout: Layout, entry: Entry, predictions: dict[str, dict[str, str]]) -> Path:
@@ -109,14 +113,20 @@ def read_entry(path: Path) -> Entry:
         raise DataError(f"{path}: field {field!r}: {first['msg']}; expected an entry written by rgro-bench") from None
 
 
-def entries(layout: Layout) -> list[Entry]:
+def entries(layout: Layout, warnings: list[str]) -> list[Entry]:
+    """Every readable entry; an unreadable one is named in ``warnings`` and left out, so one bad entry
+    never stops a build."""
     if not layout.submissions.is_dir():
         return []
-    return [
-        read_entry(p / "entry.json")
-        for p in sorted(layout.submissions.iterdir())
-        if not p.name.startswith(".") and (p / "entry.json").is_file()
-    ]
+    found = []
+    for folder in sorted(layout.submissions.iterdir()):
+        if folder.name.startswith(".") or not (folder / "entry.json").is_file():
+            continue
+        try:
+            found.append(read_entry(folder / "entry.json"))
+        except DataError as exc:
+            warnings.append(f"{folder.name}: left out of the tables ({exc})")
+    return found
 
 
 def write_cache(layout: Layout, task_id: str, slug: str, per_sample: pd.DataFrame) -> None:
@@ -126,5 +136,12 @@ def write_cache(layout: Layout, task_id: str, slug: str, per_sample: pd.DataFram
 
 
 def read_cache(layout: Layout, task_id: str, slug: str) -> pd.DataFrame | None:
+    """The entry's per-sample scores, or None when absent or unreadable (the cache is derived data:
+    the build recomputes it from the stored predictions)."""
     path = layout.cache_path(task_id, slug)
-    return pd.read_parquet(path) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_parquet(path)
+    except Exception:  # pyarrow raises many types for a damaged file; the file is rebuilt, never trusted
+        return None

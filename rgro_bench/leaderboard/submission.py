@@ -9,9 +9,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import lzma
+import math
 import tarfile
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -21,7 +24,9 @@ import yaml
 from pydantic import ValidationError
 
 from rgro_bench.errors import RgroError
+from rgro_bench.jsonl import LineProblem, parse_line, split_lines, text_problem
 from rgro_bench.leaderboard.schema import CredentialedScores, ModelCard
+from rgro_bench.metrics import METRICS
 from rgro_bench.tasks import Task, get_task
 
 #: an impression is a few sentences; 4,000 characters is ten times the longest in IU X-ray
@@ -117,6 +122,10 @@ def check_predictions(
             problems.add(f"{loc}: 'prediction' for id {shown!r} must be a string, got {type(text).__name__}")
         elif not text.strip():
             problems.add(f"{loc}: 'prediction' for id {shown!r} is empty; expected the impression text")
+        elif not any(ch.isalnum() for ch in text):
+            problems.add(f"{loc}: 'prediction' for id {shown!r} has no letters or digits; expected the impression text")
+        elif text_problem(text):
+            problems.add(f"{loc}: 'prediction' for id {shown!r} {text_problem(text)}")
         elif len(text) > PREDICTION_MAX_CHARS:
             problems.add(
                 f"{loc}: 'prediction' for id {shown!r} is {len(text):,} characters; expected at most "
@@ -147,9 +156,7 @@ def jsonl_rows(where: str, data: bytes) -> tuple[list[tuple[str, Any]], list[str
     """Parse JSONL bytes into (\"line N\", object) rows; unparsable lines become problems."""
     problems = _Problems(where)
     rows: list[tuple[str, Any]] = []
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        if not raw.strip():
-            continue
+    for number, raw in split_lines(data):
         if len(raw) > LINE_MAX_BYTES:
             problems.add(
                 f"line {number}: {len(raw):,} bytes; expected at most {LINE_MAX_BYTES:,} per line "
@@ -157,11 +164,9 @@ def jsonl_rows(where: str, data: bytes) -> tuple[list[tuple[str, Any]], list[str
             )
             continue
         try:
-            rows.append((f"line {number}", json.loads(raw.decode("utf-8"))))
-        except UnicodeDecodeError:
-            problems.add(f"line {number}: not UTF-8; expected UTF-8 JSON")
-        except json.JSONDecodeError as exc:
-            problems.add(f"line {number}: invalid JSON ({exc.msg} at column {exc.colno}); expected one object per line")
+            rows.append((f"line {number}", parse_line(raw)))
+        except LineProblem as exc:
+            problems.add(f"line {number}: {exc}")
     return rows, problems.result()
 
 
@@ -211,12 +216,70 @@ def check_credentialed_scores(path: Path, task: Task) -> tuple[CredentialedScore
     missing = [m for m in task.spec.metrics if m not in scores.metric_versions]
     if missing:
         errors.append(f"{where}: no scores for metrics {missing}; expected every metric the task lists")
+    errors += _split_size_errors(where, scores, task)
+    for name in task.spec.metrics:
+        errors += _metric_value_errors(where, scores, name)
     return (None if errors else scores), errors
+
+
+def _split_size_errors(where: str, scores: CredentialedScores, task: Task) -> list[str]:
+    """``n`` must be the evaluated split's size: from the task's data when present here, else the size
+    its YAML declares (``split.eval_size``)."""
+    if scores.split != task.spec.split.eval_split:
+        return [f"{where}: field 'split' is {scores.split!r}; expected {task.spec.split.eval_split!r}"]
+    expected = task.spec.split.eval_size
+    with contextlib.suppress(RgroError):  # credentialed data is normally not on the leaderboard's machine
+        expected = len(task.studies(task.spec.split.eval_split))
+    if expected is not None and scores.n != expected:
+        return [f"{where}: field 'n' is {scores.n}; expected {expected}, the size of the {scores.split!r} split"]
+    return []
+
+
+def _metric_value_errors(where: str, scores: CredentialedScores, name: str) -> list[str]:
+    """Every column of the metric present, as the registry describes it, finite, in the metric's range,
+    inside its own interval, on no more samples than were scored."""
+    metric = METRICS.get(name)
+    low, high = metric.value_range or (-math.inf, math.inf)
+    errors = []
+    for column in metric.columns:
+        field = f"{where}: field 'metrics.{column}'"
+        value = scores.metrics.get(column)
+        if value is None:
+            errors.append(f"{field}: missing; expected every column of metric {name!r}")
+            continue
+        if value.metric != name or value.percent != metric.percent:
+            errors.append(
+                f"{field}: metric {value.metric!r}, percent {value.percent}; expected {name!r}, {metric.percent}"
+            )
+        if not 0 <= value.n <= scores.n:
+            errors.append(f"{field}: n {value.n}; expected 0 to {scores.n} (the samples scored)")
+        if value.value is None:
+            if not value.unavailable:
+                errors.append(f"{field}: no value and no 'unavailable' reason; expected one of them")
+            continue
+        numbers = {"value": value.value, "ci_low": value.ci_low, "ci_high": value.ci_high}
+        bad = [k for k, v in numbers.items() if v is not None and not math.isfinite(v)]
+        if bad:
+            errors.append(f"{field}: {', '.join(bad)} not finite; expected real numbers")
+            continue
+        outside = [f"{k} {v}" for k, v in numbers.items() if v is not None and not low <= v <= high]
+        if outside:
+            errors.append(f"{field}: {', '.join(outside)} outside [{low}, {high}], the range of metric {name!r}")
+        if (value.ci_low is None) != (value.ci_high is None) or (
+            value.ci_low is not None and not value.ci_low <= value.value <= value.ci_high
+        ):
+            errors.append(
+                f"{field}: interval [{value.ci_low}, {value.ci_high}] does not contain the value {value.value}; "
+                "expected ci_low <= value <= ci_high"
+            )
+    return errors
 
 
 def read_submission(folder: Path) -> Submission:
     """Validate an unpacked submission folder; raises ``SubmissionError`` listing every problem."""
-    errors: list[str] = []
+    errors = _outside_paths(folder)
+    if errors:  # nothing is read through a link that leaves the folder, so no outside content is echoed
+        raise SubmissionError(errors)
     card, card_sha, card_errors, warnings = load_card(folder / CARD_FILE)
     errors += card_errors
     submission = Submission(card=card, card_sha256=card_sha, warnings=warnings)  # type: ignore[arg-type]
@@ -270,6 +333,19 @@ def read_submission(folder: Path) -> Submission:
     return submission
 
 
+def _outside_paths(folder: Path) -> list[str]:
+    """One line per path of the submission that resolves outside its folder (a symlink out of it)."""
+    root = folder.resolve()
+    candidates = [folder / CARD_FILE]
+    for sub in ("predictions", "scores"):
+        candidates += [folder / sub, *((folder / sub).glob("*") if (folder / sub).is_dir() else [])]
+    return [
+        f"{path.relative_to(folder)}: resolves outside the submission folder; expected a plain file inside it"
+        for path in candidates
+        if (path.is_symlink() or path.exists()) and not path.resolve().is_relative_to(root)
+    ]
+
+
 def _task_or_error(task_id: str, where: str, errors: list[str]) -> Task | None:
     try:
         return get_task(task_id)
@@ -284,6 +360,16 @@ def _safe_member(name: str) -> bool:
 
 
 def _extract(archive: Path, target: Path) -> None:
+    try:
+        _unpack(archive, target)
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError) as exc:
+        reason = type(exc).__name__ if isinstance(exc, OSError) else (str(exc) or type(exc).__name__)
+        raise SubmissionError(
+            [f"{archive.name}: damaged archive ({reason}); expected a complete .zip or .tar.gz"]
+        ) from None
+
+
+def _unpack(archive: Path, target: Path) -> None:
     where = archive.name
     if zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as zf:

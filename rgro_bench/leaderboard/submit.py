@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from rgro_bench import __version__
+from rgro_bench.errors import RgroError
 from rgro_bench.leaderboard.schema import CredentialedScores, Entry, ModelCard, TaskEntry
 from rgro_bench.leaderboard.store import Layout, entry_slug, install_entry, write_cache
 from rgro_bench.leaderboard.submission import (
@@ -141,8 +142,6 @@ def submit_predictions(
     exactly. ``scored`` (task id -> run) offers runs already scored from these predictions, reused only
     where ``score_task`` verifies them. Raises ``SubmissionError`` (one line per problem) when anything
     is wrong."""
-    from rgro_bench.leaderboard.build import build_locked
-
     card, card_warnings = _validated_card(model_card)
     warnings = [*(warnings or []), *card_warnings]
     layout = Layout(Path(leaderboard_dir))
@@ -193,8 +192,29 @@ def submit_predictions(
             write_cache(layout, task_id, slug, run.per_sample)
         install_entry(layout, entry, stored)
         if build:
-            build_locked(layout, seed=seed)
+            _build_after_install(layout, entry, seed)
     return entry
+
+
+class BuildFailedError(RgroError):
+    """The entry is installed, but the tables could not be rebuilt: the submitter must not resubmit."""
+
+
+def _build_after_install(layout: Layout, entry: Entry, seed: int) -> None:
+    from rgro_bench.leaderboard.build import build_locked
+
+    try:
+        report = build_locked(layout, seed=seed)
+    except (RgroError, OSError) as exc:
+        if isinstance(exc, OSError) and exc.filename:
+            reason = f"{exc.filename2 or exc.filename}: {exc.strerror}"  # a rename names the target second
+        else:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise BuildFailedError(
+            f"accepted {entry.card.name!r} as {entry.slug}, build failed: {reason}; "
+            "fix it and run `rgro-bench leaderboard build`"
+        ) from None
+    entry.warnings += [w for w in report.warnings if w.startswith(f"{entry.slug}:")]
 
 
 def _refuse_existing(layout: Layout, slug: str, name: str, replace: bool) -> None:

@@ -31,6 +31,12 @@ class Sample:
     labels: Mapping[str, str] | None = field(default=None, hash=False)
 
 
+def says_nothing(text: str) -> bool:
+    """An impression with no letter or digit ("", ".", "—"): it asserts nothing, so a metric that rewards
+    what an impression does not say (no contradiction, no guideline broken) must not reward it."""
+    return not any(ch.isalnum() for ch in text)
+
+
 Aggregator = Callable[[np.ndarray], float]
 
 
@@ -63,6 +69,9 @@ class Metric(ABC):
     description: str = ""
     #: column values are in [0, 1] and shown ×100 in tables
     percent: bool = True
+    #: the interval every column's value lies in (a self-computed score outside it is refused); None where
+    #: unbounded. Percent columns are rates in [0, 1].
+    value_range: tuple[float, float] | None = (0.0, 1.0)
     #: needs a reference impression
     needs_reference: bool = True
     #: "judge": no reference trainer optimises it, so it may grade them; "reward": a reference trainer's

@@ -87,6 +87,7 @@ class BertScore(Metric):
     version = _Version()
     role = "judge"  # no reference trainer optimises it
     columns = {"bertscore_p": True, "bertscore_r": True, "bertscore_f1": True}
+    value_range = (-1.0, 1.0)  # cosine similarities
     description = (
         f"BERTScore P/R/F1 (bert-score), offline: {encoder.MODEL_ID} (package {encoder.PACKAGE}, sha256-checked) "
         f"at layer {DEFAULT_LAYER} of 6, bert-score's tuned layer for 6-layer BERT encoders, below the layer "

@@ -14,7 +14,7 @@ from rgro_bench.clinical import consistency, guideline_report
 from rgro_bench.clinical.guidelines import RULES
 from rgro_bench.clinical.lexicon import CHEXPERT_CLASSES
 from rgro_bench.clinical.observation_f1 import class_sentences, confusion, f1_from_counts
-from rgro_bench.metrics.base import Metric, MetricOutput, Sample, register_metric
+from rgro_bench.metrics.base import Metric, MetricOutput, Sample, register_metric, says_nothing
 
 NAN = float("nan")
 
@@ -43,6 +43,11 @@ class FindingsConsistency(Metric):
         explanations = []
         for k, s in enumerate(samples):
             result = consistency(s.findings, s.prediction)
+            if says_nothing(s.prediction):  # would read as "normal", fully consistent with normal findings
+                out["fc_recall"][k] = 0.0 if result.n_findings_positive else NAN
+                out["fc_f1"][k] = 0.0
+                explanations.append([{"kind": "empty impression"}])
+                continue
             out["fc_recall"][k] = result.recall if result.n_findings_positive else NAN
             out["fc_precision"][k] = result.precision if result.n_impression_positive else NAN
             out["fc_contradiction"][k] = result.contradiction_rate if result.n_impression_observations else NAN
@@ -131,9 +136,10 @@ class Guidelines(Metric):
         explanations = []
         for k, s in enumerate(samples):
             report = guideline_report(s.findings, s.prediction)
-            out["guideline_score"][k] = report.score
+            empty = says_nothing(s.prediction)  # passes a style rule only vacuously: such a pass does not apply
+            out["guideline_score"][k] = 0.0 if empty else report.score
             for rule, result in report.rules.items():
-                if result.passed is not None:
+                if result.passed is not None and not (empty and result.passed):
                     out[f"g_{rule}"][k] = float(result.passed)
             explanations.append(
                 {

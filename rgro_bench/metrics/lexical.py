@@ -108,6 +108,7 @@ class Length(Metric):
     columns = {"words": None, "compression": None}
     description = "Impression length in words, and compression: impression words / findings words."
     percent = False
+    value_range = (0.0, float("inf"))
     needs_reference = False
 
     def compute(self, samples: Sequence[Sample]) -> MetricOutput:

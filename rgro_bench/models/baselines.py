@@ -156,10 +156,22 @@ def retrieval_pool(task, spec: str = "baseline:tfidf-nn") -> tuple[list[Study], 
 _LEAD = re.compile(r"lead-(\d+)")
 
 
+#: the options each baseline reads; any other is refused rather than silently ignored
+_OPTIONS = {"constant": ("text",)}
+
+
 def baseline_factory(target: str, context: ModelContext) -> Model:
+    accepted = _OPTIONS.get(target, ())
+    unknown = sorted(set(context.options) - set(accepted))
+    if unknown:
+        raise ConfigError(
+            f"baseline:{target}: unknown option {unknown[0]!r}; this baseline accepts: {', '.join(accepted) or 'none'}"
+        )
     if target == "constant":
         return Constant(context.options.get("text", NORMAL_IMPRESSION))
     if match := _LEAD.fullmatch(target):
+        if int(match.group(1)) < 1:
+            raise ConfigError(f"baseline:{target}: expected lead-N with N >= 1 sentences")
         return Lead(int(match.group(1)))
     if target == "copy-findings":
         return CopyFindings()

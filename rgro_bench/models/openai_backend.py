@@ -4,8 +4,14 @@ Options: chat_template (auto/on -> ``/chat/completions`` with the prompt's messa
 ``/completions`` with its plain text), system_prompt, concurrency (8 requests in flight), retries (3,
 exponential backoff on connection errors, timeouts, 429 and 5xx), timeout (120 s per request),
 batch_size (prompts per committed chunk, default 4 x concurrency), api_key_env (the variable holding
-the key, OPENAI_API_KEY; the key never enters results or the store), and the generation overrides.
+the key, OPENAI_API_KEY; the key never enters results or the store), revision (a label of the weights
+behind the name, recorded in the identity), and the generation overrides.
 Without ``#MODEL`` the server's only model is used.
+
+The identity (the generation store's key) holds the URL, the name, ``revision`` and what ``/v1/models``
+reports about the served model (id, owned_by, root, max_model_len): a different model served
+under the same name is a different model, unless the server reports nothing that tells them apart, in
+which case ``revision=`` must.
 """
 
 from __future__ import annotations
@@ -20,7 +26,19 @@ from rgro_bench.errors import ConfigError, RgroError
 from rgro_bench.models.backend import Backend, BackendOptions, Batch, Generation, truncate_at_stop, with_system_prompt
 from rgro_bench.models.base import BACKENDS, GenerationArgs, GenerationRequest, ModelContext
 
-ACCEPTS = ("batch_size", "chat_template", "system_prompt", "concurrency", "retries", "timeout", "api_key_env")
+ACCEPTS = (
+    "batch_size",
+    "chat_template",
+    "system_prompt",
+    "concurrency",
+    "retries",
+    "timeout",
+    "api_key_env",
+    "revision",
+)
+#: the fields of a ``/v1/models`` entry that tell one served model from another (vLLM reports all of them).
+#: Not ``created``: vLLM fills it with the time of the request, so it would make every run a new model.
+SERVED_FIELDS = ("id", "owned_by", "root", "max_model_len")
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 BACKOFF_SECONDS = 0.5
 
@@ -47,7 +65,7 @@ class OpenAIModel(Backend):
             headers["Authorization"] = f"Bearer {key}"
         limits = httpx.Limits(max_connections=self.options.concurrency)
         self.client = httpx.Client(base_url=self.base_url, headers=headers, timeout=self.options.timeout, limits=limits)
-        self.model = self._check_model(model)
+        self.model, self.served = self._check_model(model)
         self.batch_size = self.options.batch_size or 4 * self.options.concurrency
 
     def identity(self) -> dict[str, Any]:
@@ -57,15 +75,21 @@ class OpenAIModel(Backend):
             "model": self.model,
             "api": "chat" if self.chat else "completions",
             "system_prompt": self.options.system_prompt,
+            "revision": self.options.revision,
+            "served": self.served,
         }
 
-    def _check_model(self, model: str) -> str:
-        """Reach the server before the run (a refused connection fails here, in one line) and check the name."""
-        listed = [m.get("id") for m in self._request("GET", "/models").get("data", [])]
-        if model and (model in listed or not listed):
-            return model
+    def _check_model(self, model: str) -> tuple[str, dict[str, Any]]:
+        """Reach the server before the run (a refused connection fails here, in one line) and check the name.
+        Returns the name and what the server reports about that model."""
+        data = self._request("GET", "/models").get("data", [])
+        entries = [m for m in data if isinstance(m, dict)] if isinstance(data, list) else []
+        listed = [m.get("id") for m in entries]
         if not model and len(listed) == 1:
-            return listed[0]
+            model = str(listed[0])
+        if model and (model in listed or not listed):
+            entry = next((m for m in entries if m.get("id") == model), {})
+            return model, {k: entry[k] for k in SERVED_FIELDS if isinstance(entry.get(k), (str, int, float))}
         wanted = f"{model!r} is not among" if model else "name one of"
         raise ConfigError(f"{self.spec}: {wanted} the served models: {', '.join(map(str, listed)) or 'none'}")
 
@@ -83,7 +107,7 @@ class OpenAIModel(Backend):
                 problem = f"cannot connect ({_reason(exc)})"
             else:
                 if response.status_code < 400:
-                    return response.json()
+                    return self._json(response, method, path)
                 problem = f"HTTP {response.status_code}: {_server_message(response)}"
                 if response.status_code not in RETRY_STATUS:
                     raise ServerError(f"{self.spec}: {method} {self.base_url}{path}: {problem}")
@@ -91,6 +115,19 @@ class OpenAIModel(Backend):
                 raise ServerError(f"{self.spec}: {method} {self.base_url}{path}: {problem} after {attempts} attempts")
             time.sleep(BACKOFF_SECONDS * 2**attempt)
         raise AssertionError("unreachable")
+
+    def _json(self, response: Any, method: str, path: str) -> dict:
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            shown = " ".join(response.text.split())[:100]
+            raise ServerError(
+                f"{self.spec}: {method} {self.base_url}{path}: answer is not a JSON object ({shown!r}); "
+                "expected an OpenAI-compatible server"
+            )
+        return answer
 
     def _body(self, request: GenerationRequest, args: GenerationArgs) -> tuple[str, dict]:
         prompt = with_system_prompt(request.prompt, self.options.system_prompt)
@@ -113,9 +150,11 @@ class OpenAIModel(Backend):
         try:
             choice = answer["choices"][0]
             text = choice["message"]["content"] if self.chat else choice["text"]
+            if text is not None and not isinstance(text, str):
+                raise TypeError
         except (KeyError, IndexError, TypeError):
             raise ServerError(
-                f"{self.spec}: POST {path}: answer without choices[0] text: {str(answer)[:200]}"
+                f"{self.spec}: POST {self.base_url}{path}: answer without choices[0] text: {str(answer)[:200]}"
             ) from None
         usage = answer.get("usage") or {}
         return Generation(
@@ -145,7 +184,8 @@ def _reason(exc: Exception) -> str:
 
 def _server_message(response: Any) -> str:
     try:
-        error = response.json().get("error", response.json())
+        body = response.json()
+        error = body.get("error", body) if isinstance(body, dict) else body
         message = error.get("message") if isinstance(error, dict) else error
     except ValueError:
         message = response.text

@@ -22,7 +22,11 @@ def read_predictions(path: Path) -> dict[str, str]:
         text = row.get("prediction", row.get("impression"))
         if not isinstance(text, str):
             raise DataError(f"{path}: line {number}: field 'prediction' must be a string")
-        study_id = str(row["id"])
+        study_id = row["id"]
+        if isinstance(study_id, int) and not isinstance(study_id, bool):
+            study_id = str(study_id)
+        if not isinstance(study_id, str):
+            raise DataError(f"{path}: line {number}: field 'id' is {type(study_id).__name__}; expected a string")
         if study_id in first_line:
             raise DataError(f"{path}: line {number}: duplicate id {study_id!r} (first at line {first_line[study_id]})")
         first_line[study_id] = number

@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from rgro_bench import jsonl
+
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
     path = Path(path)
@@ -59,10 +61,5 @@ def write_json(path: str | Path, obj: Any) -> Path:
 
 
 def write_jsonl(path: str | Path, rows: Iterable[Any]) -> Path:
-    lines = []
-    for row in rows:
-        if isinstance(row, BaseModel):
-            lines.append(row.model_dump_json())
-        else:
-            lines.append(json.dumps(row, default=_json_default, allow_nan=False))
-    return atomic_write_text(path, "\n".join(lines) + ("\n" if lines else ""))
+    """One row per line (``rgro_bench.jsonl``'s writer, which every JSONL reader of the project reads)."""
+    return jsonl.write_jsonl(path, rows, default=_json_default)

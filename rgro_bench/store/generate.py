@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from rgro_bench.errors import RgroError
+from rgro_bench.jsonl import storable_text
 from rgro_bench.models.backend import Backend
 from rgro_bench.models.base import GenerationArgs, GenerationRequest, Model
 from rgro_bench.store.sqlite import GenerationStore, args_key, open_store, prompt_key
@@ -84,7 +85,7 @@ def _generate(
             now = time.perf_counter()
             per_prompt = (now - last) / max(len(batch), 1)
             last = now
-            rows = [(keys[missing[j]], g, per_prompt) for j, g in batch]
+            rows = [(keys[missing[j]], replace(g, text=storable_text(g.text)), per_prompt) for j, g in batch]
             if store is not None:
                 store.insert(mkey, akey, arguments, rows)
             texts.update((key, g.text) for key, g, _ in rows)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rgro_bench.errors import DataError
+from rgro_bench.jsonl import read_jsonl
 from rgro_bench.models.backend import Backend, Batch
 from rgro_bench.models.base import GenerationArgs, GenerationRequest
 from rgro_bench.results.schema import RunResult
@@ -50,8 +51,12 @@ def run_sample_ids(folder: Path, result: RunResult) -> list[str] | None:
     samples = folder / result.samples_file
     if not samples.is_file():
         return None
-    with samples.open(encoding="utf-8") as handle:
-        return [json.loads(line)["id"] for line in handle if line.strip()]
+    ids = []
+    for number, row in read_jsonl(samples):
+        if not isinstance(row, dict) or not isinstance(row.get("id"), str):
+            raise DataError(f"{samples}: line {number}: expected an object with a string 'id'")
+        ids.append(row["id"])
+    return ids
 
 
 def guess_store(folder: Path) -> Path:

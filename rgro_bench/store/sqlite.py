@@ -59,21 +59,48 @@ def args_key(args: dict[str, Any]) -> str:
     return canonical_hash(args)
 
 
+#: every column the store reads, by table: a SQLite file without them is not a generation store
+COLUMNS = {
+    "models": "model_key, spec, kind, identity, created_at",
+    "generations": "model_key, prompt_key, args_key, text, prompt_tokens, completion_tokens, finish_reason, "
+    "seconds, args, writer, created_at",
+}
+
+
 class GenerationStore:
-    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+    """``read_only`` (rescoring) opens the file without writing to it or beside it, so a store on a
+    read-only disk or shared read-only can be rescored from."""
+
+    def __init__(self, path: str | Path, *, create: bool = True, read_only: bool = False) -> None:
         self.path = Path(path)
-        if not create and not self.path.is_file():
+        self.read_only = read_only
+        if (read_only or not create) and not self.path.is_file():
             raise DataError(f"generation store {self.path} does not exist (pass --store PATH or set {STORE_ENV})")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.writer = uuid.uuid4().hex[:12]
         try:
-            self.conn = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
-            self.conn.execute("PRAGMA busy_timeout=60000")
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable against a killed process
-            self.conn.executescript(SCHEMA)
+            self.conn = self._connect_read_only() if read_only else self._connect()
+            for table, columns in COLUMNS.items():
+                self.conn.execute(f"SELECT {columns} FROM {table} LIMIT 0")
         except sqlite3.DatabaseError as exc:
-            raise DataError(f"generation store {self.path}: not a usable SQLite file ({exc})") from None
+            raise DataError(f"generation store {self.path}: {_reason(exc)}") from None
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout=60000")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable against a killed process
+        conn.executescript(SCHEMA)
+        return conn
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        uri = self.path.resolve().as_uri()
+        try:
+            conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=60, check_same_thread=False)
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+            return conn
+        except sqlite3.OperationalError:  # a WAL file in a read-only folder: no -shm can be made; read as is
+            return sqlite3.connect(f"{uri}?immutable=1", uri=True, check_same_thread=False)
 
     def __enter__(self) -> GenerationStore:
         return self
@@ -86,6 +113,8 @@ class GenerationStore:
 
     def register_model(self, spec: str, kind: str, identity: dict[str, Any]) -> str:
         key = model_key(identity)
+        if self.read_only:  # a model absent from the store simply has no generations to reuse
+            return key
         with self.conn:
             self.conn.execute(
                 "INSERT OR IGNORE INTO models VALUES (?, ?, ?, ?, ?)",
@@ -144,6 +173,15 @@ class GenerationStore:
         if mkey is None:
             return self.conn.execute("SELECT COUNT(*) FROM generations").fetchone()[0]
         return self.conn.execute("SELECT COUNT(*) FROM generations WHERE model_key = ?", (mkey,)).fetchone()[0]
+
+
+def _reason(exc: sqlite3.DatabaseError) -> str:
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        return f"read-only ({text}); expected a writable file, or pass --no-store (rescore reads it as it is)"
+    if "no such table" in text or "no such column" in text:
+        return f"not a generation store ({text}); expected a file written by rgro-bench"
+    return f"not a usable SQLite file ({text}); expected a file written by rgro-bench"
 
 
 def default_store_path(output_dir: str | Path | None) -> Path | None:

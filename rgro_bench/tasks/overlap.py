@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from rgro_bench.data.loaders import text_lines
 from rgro_bench.results.io import atomic_write_text
 from rgro_bench.tasks.registry import get_task
 from rgro_bench.tasks.task import Task
@@ -26,7 +27,7 @@ def overlap_file(task: Task, other_id: str) -> Path:
 
 def read_overlap(task: Task, other_id: str) -> list[str]:
     """The recorded ids ``task`` shares with ``other_id`` (lines of the overlap file, '#' comments skipped)."""
-    lines = overlap_file(task, other_id).read_text(encoding="utf-8").splitlines()
+    lines = text_lines(overlap_file(task, other_id).read_text(encoding="utf-8"))
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 

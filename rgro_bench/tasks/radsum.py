@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rgro_bench.data.clean import clean_text
-from rgro_bench.data.loaders import read_text
+from rgro_bench.data.loaders import read_text, text_lines
 from rgro_bench.data.records import Study
 from rgro_bench.errors import DataError
+from rgro_bench.jsonl import text_problem
 
 if TYPE_CHECKING:
     from rgro_bench.tasks.spec import TaskSpec
@@ -27,8 +28,8 @@ def load_radsum(folder: Path, spec: TaskSpec) -> dict[str, list[Study]]:
         impression_path = folder / f"{stem}.impression.tok"
         if not findings_path.exists():
             continue
-        findings = read_text(findings_path).splitlines()
-        impressions = read_text(impression_path).splitlines() if impression_path.exists() else [None] * len(findings)
+        findings = text_lines(read_text(findings_path))
+        impressions = text_lines(read_text(impression_path)) if impression_path.exists() else [None] * len(findings)
         if len(impressions) != len(findings):
             raise DataError(
                 f"{impression_path}: {len(impressions)} lines but {findings_path.name} has {len(findings)}; "
@@ -38,6 +39,9 @@ def load_radsum(folder: Path, spec: TaskSpec) -> dict[str, list[Study]]:
         for number, (f, i) in enumerate(zip(findings, impressions, strict=True), start=1):
             if not f.strip():
                 raise DataError(f"{findings_path}: line {number}: empty findings; expected report text")
+            for path, text in ((findings_path, f), (impression_path, i or "")):
+                if problem := text_problem(text):
+                    raise DataError(f"{path}: line {number}: {problem}")
             studies.append(
                 Study(id=f"{name}-{number}", findings=clean_text(f), impression=clean_text(i) if i else None)
             )

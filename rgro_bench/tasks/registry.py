@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
-from rgro_bench.errors import ConfigError
+from rgro_bench.errors import ConfigError, UnknownNameError
 from rgro_bench.registry import Registry
 from rgro_bench.tasks.spec import TaskSpec
 from rgro_bench.tasks.task import Task
@@ -50,13 +51,57 @@ def load_spec(path: Path) -> TaskSpec:
         raise ConfigError(f"{path}: field {field!r}: {first['msg']}{more}") from None
 
 
+@dataclass(frozen=True)
+class _Catalogue:
+    tasks: Registry[Path]
+    #: one line per task file that could not be read; the other tasks stay usable
+    unreadable: list[str]
+    #: task id -> why it cannot be used (two files declare it)
+    ambiguous: dict[str, str]
+
+
 @cache
-def _registry() -> Registry[Path]:
+def _catalogue() -> _Catalogue:
     registry: Registry[Path] = Registry("task")
+    unreadable: list[str] = []
+    ambiguous: dict[str, str] = {}
     for folder in task_dirs():
         for path in sorted(folder.glob("*.yaml")):
-            registry.register(load_spec(path).id, path)
-    return registry
+            try:
+                task_id = load_spec(path).id
+            except ConfigError as exc:
+                unreadable.append(str(exc))
+                continue
+            if task_id in registry:
+                ambiguous[task_id] = (
+                    f"task id {task_id!r} is declared by both {registry.get(task_id)} and {path}; "
+                    "expected each id in one task file"
+                )
+                continue
+            registry.register(task_id, path)
+    return _Catalogue(registry, unreadable, ambiguous)
+
+
+def _registry() -> Registry[Path]:
+    return _catalogue().tasks
+
+
+def unreadable_task_files() -> list[str]:
+    """One line per task file skipped by the registry (shown by ``rgro-bench tasks``)."""
+    return list(_catalogue().unreadable)
+
+
+def _registered_path(name: str) -> Path:
+    catalogue = _catalogue()
+    if name in catalogue.ambiguous:
+        raise ConfigError(catalogue.ambiguous[name])
+    try:
+        return catalogue.tasks.get(name)
+    except UnknownNameError as exc:
+        if not catalogue.unreadable:
+            raise
+        skipped = f" ({len(catalogue.unreadable)} task file(s) skipped; first: {catalogue.unreadable[0]})"
+        raise UnknownNameError(f"{exc}{skipped}") from None
 
 
 def task_names() -> list[str]:
@@ -76,7 +121,7 @@ def get_task(name_or_path: str, data_path: str | Path | None = None) -> Task:
             raise ConfigError(f"{as_path}: task file not found")
         task = Task(spec=load_spec(as_path.resolve()), yaml_path=as_path.resolve())
     else:
-        task = _load_task(_registry().get(name_or_path))
+        task = _load_task(_registered_path(name_or_path))
     if data_path is not None:
         task = Task(spec=task.spec, yaml_path=task.yaml_path, data_path_override=Path(data_path))
     return task

@@ -40,6 +40,12 @@ class SplitSpec(_Strict):
     salt: str = "rgro-bench"
     fractions: dict[str, float] = Field(default_factory=lambda: {"train": 0.7, "validation": 0.1, "test": 0.2})
     eval_split: str = "test"
+    eval_size: int | None = Field(
+        None,
+        gt=0,
+        description="Studies in the evaluated split, where published: self-computed (credentialed) scores must "
+        "report this n when the leaderboard's machine does not hold the data.",
+    )
 
     @model_validator(mode="after")
     def _fractions_sum_to_one(self) -> SplitSpec:

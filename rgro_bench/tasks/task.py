@@ -46,6 +46,11 @@ class Task:
         return self.spec.id
 
     @property
+    def template_where(self) -> str:
+        """How errors name the task's prompt template: the task file and the field."""
+        return f"{self.yaml_path or self.id}: prompt.template"
+
+    @property
     def version(self) -> str:
         return self.spec.version
 
