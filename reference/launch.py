@@ -238,17 +238,29 @@ def fleet_commands(
 
 
 def server_training_commands(
-    recipe: Path, accelerate_config: Path, model: str, host: str, *, port: int = 8000, tensor_parallel: int = 1
+    recipe: Path,
+    accelerate_config: Path,
+    model: str,
+    host: str,
+    *,
+    port: int = 8000,
+    tensor_parallel: int = 1,
+    **launch: object,
 ) -> tuple[list[str], list[list[str]], list[str]]:
-    """TRL's server mode: ``trl vllm-serve`` on GPUs of its own (tensor parallel; TRL refuses data
-    parallelism for dense models), the trainer pointed at it. Returns (server command, trainer commands
-    per node, checks)."""
-    server = ["trl", "vllm-serve", "--model", model, "--tensor-parallel-size", str(tensor_parallel)]
-    server += ["--host", "0.0.0.0", "--port", str(port)]
+    """TRL's server mode: a vLLM server on GPUs of its own (tensor parallel; TRL refuses data parallelism
+    for dense models) with the weight-transfer engine the trainers push their weights through, and the
+    trainer pointed at it. The server command is the one ``trl vllm-serve`` (deprecated in TRL 1.16)
+    would run, built by TRL itself; it needs ``VLLM_SERVER_DEV_MODE=1``. Returns (server command, trainer
+    commands per node, checks)."""
+    from trl.scripts.vllm_serve import ScriptArguments as ServeArguments
+    from trl.scripts.vllm_serve import build_command
+
+    built = build_command(ServeArguments(model=model, tensor_parallel_size=tensor_parallel, port=port))
+    server = ["vllm", *built[built.index("serve") :]]
     args = ["--use_vllm", "true", "--vllm_mode", "server", "--vllm_server_host", host, "--vllm_server_port", str(port)]
-    trainers, checks = dry_run(recipe, accelerate_config, args)
+    trainers, checks = dry_run(recipe, accelerate_config, args, **launch)
     validate_command(server)
-    checks.append("server command parsed by trl vllm-serve's own parser")
+    checks.append("server command (TRL's build of `trl vllm-serve`) parsed by vllm serve's own parser")
     return server, trainers, checks
 
 
@@ -414,18 +426,21 @@ def launch_main(argv: list[str]) -> int:
         print(shlex.join([f"{k}={v}" for k, v in env.items()] + command))
         return subprocess.call(command, env={**os.environ, **env}) if args.run else 0
     if args.dry_run or args.vllm_server:
+        launch = {
+            "main_process_ip": args.main_process_ip,
+            "main_process_port": args.main_process_port,
+            "num_processes": args.num_processes,
+        }
         if args.vllm_server:
             host, _, port = args.vllm_server.partition(":")
-            args.trainer_args += ["--use_vllm", "true", "--vllm_mode", "server", "--vllm_server_host", host]
-            args.trainer_args += ["--vllm_server_port", port or "8000"]
-        commands, checks = dry_run(
-            args.recipe,
-            args.accelerate,
-            args.trainer_args,
-            main_process_ip=args.main_process_ip,
-            main_process_port=args.main_process_port,
-            num_processes=args.num_processes,
-        )
+            model = str(recipe_values(args.recipe)["model"])
+            server, commands, checks = server_training_commands(
+                args.recipe, args.accelerate, model, host, port=int(port or 8000), **launch
+            )
+            print(f"# rollout server, on {host} (GPUs of its own)\nVLLM_SERVER_DEV_MODE=1 {shlex.join(server)}")
+            commands = [[*c, *args.trainer_args] for c in commands]
+        else:
+            commands, checks = dry_run(args.recipe, args.accelerate, args.trainer_args, **launch)
         for check in checks:
             print(f"# ok: {check}")
         for rank, command in enumerate(commands):

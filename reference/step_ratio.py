@@ -77,10 +77,11 @@ def measure_rollouts(model: str, steps: int, limit: int) -> dict[str, Any]:
         for engine in ("transformers", "vllm"):
             extra = {"use_vllm": True, "vllm_mode": "colocate"} if engine == "vllm" else {}
             out[engine] = short_run("rgro", model, Path(tmp) / engine, steps, limit, **extra)
-    out["rollout_ratio"] = out["vllm"]["rollout_s"] / out["transformers"]["rollout_s"]
-    out["generated_tokens_per_s_ratio"] = (
-        out["vllm"]["generated_tokens_per_s"] / out["transformers"]["generated_tokens_per_s"]
-    )
+    v, t = out["vllm"], out["transformers"]
+    out["rollout_ratio"] = v["rollout_s"] / t["rollout_s"]
+    out["rollout_ratio_median"] = v["rollout_s_median"] / t["rollout_s_median"]
+    out["generated_tokens_per_s_ratio"] = v["generated_tokens_per_s"] / t["generated_tokens_per_s"]
+    out["generated_tokens_per_s_ratio_median"] = v["generated_tokens_per_s_median"] / t["generated_tokens_per_s_median"]
     return out
 
 
@@ -101,13 +102,17 @@ def main(argv: list[str] | None = None) -> int:
         f"RGRO step {p['rgro_step_s']:.2f} s (reward share {p['rgro_reward_share']:.1%})"
     )
     print(f"RGRO/GRPO step-time ratio: {p['ratio']:.3f} (target ≤ 1.05)")
+    for name in ("grpo", "rgro"):
+        medians = ", ".join(f"{k} {p[name][f'{k}_s_median']:.3f} s" for k in ("step", "rollout", "reward", "update"))
+        print(f"{name.upper()} medians: {medians}")
     if args.rollouts:
         m["rollouts"] = r = measure_rollouts(args.model, args.steps, args.limit)
         print(r["transformers"]["line"])
         print(r["vllm"]["line"])
         print(
-            f"rollout time vLLM/transformers: {r['rollout_ratio']:.3f}; generated tokens/s vLLM/transformers: "
-            f"{r['generated_tokens_per_s_ratio']:.2f}"
+            f"rollout time vLLM/transformers: {r['rollout_ratio']:.3f} (medians {r['rollout_ratio_median']:.3f}); "
+            f"generated tokens/s vLLM/transformers: {r['generated_tokens_per_s_ratio']:.2f} "
+            f"(medians {r['generated_tokens_per_s_ratio_median']:.2f})"
         )
     if args.json:
         args.json.write_text(json.dumps(m, indent=2, default=float) + "\n")

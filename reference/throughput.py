@@ -215,9 +215,16 @@ def _mean(values: list[float]) -> float | None:
     return statistics.fmean(values) if values else None
 
 
+def _ratio(rows: list[dict[str, Any]], numerator: str, denominator: str) -> float | None:
+    pairs = [(r[numerator], r[denominator]) for r in rows if numerator in r and denominator in r]
+    total = sum(d for _, d in pairs)
+    return sum(n for n, _ in pairs) / total if pairs and total > 0 else None
+
+
 def summarise(rows: list[dict[str, Any]], **context: Any) -> dict[str, Any]:
-    """Means over the logged steps after the first (which builds caches and compiles; all steps when only
-    one was logged) of each phase, its share of the step, tokens/s, generated tokens/s and MFU."""
+    """Over the logged steps after the first (which builds caches and compiles; all steps when only one
+    was logged): mean time of each phase and its share of the step, tokens/s (all tokens over all step
+    time), generated tokens/s (completion tokens over rollout time) and MFU (step-time weighted)."""
     rows = throughput_rows(rows)
     counted = rows[1:] if len(rows) > 1 else rows
     out: dict[str, Any] = {"logged_steps": len(rows), "steps_averaged": len(counted), **context}
@@ -227,10 +234,17 @@ def summarise(rows: list[dict[str, Any]], **context: Any) -> dict[str, Any]:
         seconds = _mean([r.get(f"time/{phase}_s", 0.0) for r in counted])
         out[f"{phase}_s"] = seconds
         out[f"{phase}_share"] = seconds / step if seconds is not None and step else None
+    # medians resist the odd step slowed by something else on a shared machine
+    for key in ("step", *PHASES):
+        values = [r.get(f"time/{key}_s", 0.0) for r in counted]
+        out[f"{key}_s_median"] = statistics.median(values) if values else None
+    rates = [r["throughput/generated_tokens_per_s"] for r in counted if "throughput/generated_tokens_per_s" in r]
+    out["generated_tokens_per_s_median"] = statistics.median(rates) if rates else None
     out["weight_sync_s"] = _mean([r["time/weight_sync_s"] for r in counted if "time/weight_sync_s" in r])
-    out["tokens_per_s"] = _mean([r.get("throughput/tokens_per_s") for r in counted])
-    out["generated_tokens_per_s"] = _mean([r.get("throughput/generated_tokens_per_s") for r in counted])
-    out["mfu"] = _mean([r.get("throughput/mfu") for r in counted])
+    out["tokens_per_s"] = _ratio(counted, "throughput/tokens", "time/step_s")
+    out["generated_tokens_per_s"] = _ratio(counted, "throughput/generated_tokens", "time/rollout_s")
+    weighted = [{"flops": r["throughput/mfu"] * r["time/step_s"], **r} for r in counted if "throughput/mfu" in r]
+    out["mfu"] = _ratio(weighted, "flops", "time/step_s")
     return out
 
 
