@@ -27,7 +27,8 @@ def timed_trainer_class():
 
             self.clock = StepClock()
             super().__init__(*args, **kwargs)
-            self.n_params = sum(p.numel() for p in self.model.parameters())
+            # ZeRO-3 leaves each rank a shard: its full size is ds_numel
+            self.n_params = sum(getattr(p, "ds_numel", p.numel()) for p in self.model.parameters())
             self.device_name = device_name()
             self.peak_flops, self.peak_source = resolve_peak(peak_flops, self.device_name)
             if self.use_vllm:
