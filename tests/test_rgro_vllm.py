@@ -130,3 +130,33 @@ def test_every_run_writes_the_throughput_log_summary_and_plot(runs):
         assert (root / name / "throughput.png").stat().st_size > 0
     summary = json.loads((root / "vllm" / "throughput_summary.json").read_text())
     assert summary["rollout_engine"] == "vllm (colocate)" and summary["weight_sync_s"] > 0
+
+
+def test_grpo_trains_with_colocated_vllm_from_the_command_line(tiny_model_dir, tmp_path):
+    """The GRPO baseline through the same path, as a user starts it: two steps, the throughput summary."""
+    import json
+
+    out = tmp_path / "grpo"
+    command = [sys.executable, "-m", "reference.grpo_trainer", "--config", "reference/configs/tiny-cpu-grpo.yaml"]
+    overrides = {
+        "model": tiny_model_dir,
+        "output_dir": out,
+        "limit": 16,
+        "max_steps": 2,
+        "per_device_train_batch_size": 6,
+        "num_generations": 3,
+        "max_completion_length": 8,
+        "logging_steps": 1,
+        "save_strategy": "no",
+        "report_to": "none",
+        "use_vllm": "true",
+        "vllm_mode": "colocate",
+    }
+    command += [part for key, value in overrides.items() for part in (f"--{key}", str(value))]
+    env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1")}
+    env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])
+    result = subprocess.run(command, cwd=HERE.parent, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-5000:]
+    summary = json.loads((out / "throughput_summary.json").read_text())
+    assert summary["trainer"] == "TimedGRPOTrainer" and summary["rollout_engine"] == "vllm (colocate)"
+    assert summary["line"] in result.stdout
