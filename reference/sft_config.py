@@ -29,7 +29,10 @@ class ScriptArguments:
     log_all_ranks: bool = field(
         default=False, metadata={"help": "every process writes its own log.rank<N>.jsonl (to check that ranks agree)"}
     )
-    peak_flops: float = field(
-        default=1.0e11,
-        metadata={"help": "peak FLOP/s of one device for the MFU estimate (e.g. 9.9e14 for an H100 in bf16)"},
+    peak_flops: float | None = field(
+        default=None,
+        metadata={
+            "help": "peak FLOP/s of one device for the MFU estimate (e.g. 9.89e14 for an H100 SXM in bf16); unset: "
+            "looked up by GPU name in reference.throughput.PEAK_FLOPS, and no MFU where the device is not listed"
+        },
     )

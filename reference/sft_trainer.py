@@ -33,7 +33,14 @@ def train_sft(script: ScriptArguments, config) -> Path:
     from trl import SFTTrainer
 
     from reference.data import sft_dataset
-    from reference.throughput import jsonl_callback, plot_log
+    from reference.throughput import (
+        device_name,
+        jsonl_callback,
+        plot_log,
+        resolve_peak,
+        sft_clock_callback,
+        throughput_callback,
+    )
 
     model = prepare_model(script)
     out = Path(config.output_dir)
@@ -42,7 +49,15 @@ def train_sft(script: ScriptArguments, config) -> Path:
         args=config,
         train_dataset=sft_dataset(script.task, script.split, script.limit),
         processing_class=AutoTokenizer.from_pretrained(model),
-        callbacks=[jsonl_callback(out / "log.jsonl", script.log_all_ranks)],
+    )
+    n_params = sum(p.numel() for p in trainer.model.parameters())
+    device = device_name()
+    peak, source = resolve_peak(script.peak_flops, device)
+    # the clock first: it adds the time/ and throughput/ keys the two writers read
+    trainer.add_callback(sft_clock_callback(n_params, peak))
+    trainer.add_callback(jsonl_callback(out / "log.jsonl", script.log_all_ranks))
+    trainer.add_callback(
+        throughput_callback(out, "SFT", device=device, peak_flops=peak, peak_source=source, n_params=n_params)
     )
     trainer.train(resume_from_checkpoint=last_checkpoint(config.output_dir))
     trainer.save_model(config.output_dir)

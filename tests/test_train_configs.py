@@ -1,3 +1,4 @@
+import importlib.util
 import shutil
 from pathlib import Path
 
@@ -86,3 +87,67 @@ def test_gpu_recipes_reward_the_shipped_tool_alike(stage):
     assert dict(zip([f.__name__ for f in funcs], weights, strict=True))["tools"] == 0.25
     findings = ["There is a 4 mm nodule in the right upper lobe."]
     assert funcs[-1](completions=["9 mm nodule."], findings=findings) == [0.0]
+
+
+# dry runs: the exact commands of each scale, validated by the programs' own parsers, nothing started
+@pytest.mark.parametrize("accelerate", ACCELERATE, ids=lambda p: p.name)
+def test_every_accelerate_config_has_a_validated_dry_run(accelerate):
+    from reference.launch import dry_run
+
+    commands, checks = dry_run(CONFIG_DIR / "gpu-rgro.yaml", accelerate)
+    machines = 2 if "multinode" in accelerate.name else 1
+    assert len(commands) == machines
+    if machines > 1:
+        assert [c[c.index("--machine_rank") + 1] for c in commands] == ["0", "1"]
+    assert any("generation batch" in c for c in checks) and "accelerate launch's own parser" in checks[-1]
+    kind = {"ddp": "MULTI_GPU", "fsdp": "FSDP v2", "deepspeed-zero3": "ZeRO-3", "multinode-deepspeed": "ZeRO-3"}
+    assert any(kind[accelerate.stem] in c for c in checks)
+
+
+def test_dry_run_rejects_what_fails_only_at_scale_and_bad_flags(capsys):
+    from reference.launch import dry_run, validate_command
+
+    ddp = CONFIG_DIR / "accelerate" / "ddp.yaml"
+    with pytest.raises(ConfigError, match="vllm_tensor_parallel_size 3 does not divide the 8 GPUs per node"):
+        dry_run(CONFIG_DIR / "gpu-rgro.yaml", ddp, ["--vllm_tensor_parallel_size", "3"])
+    with pytest.raises(ConfigError, match="unknown recipe field"):
+        dry_run(CONFIG_DIR / "gpu-rgro.yaml", ddp, ["--stage_lamda", "1"])
+    with pytest.raises(ConfigError, match=r"accelerate launch: .*unrecognized arguments: --num_procs"):
+        validate_command(["accelerate", "launch", "--num_procs", "2", "-m", "x"])
+    assert (
+        main([str(CONFIG_DIR / "gpu-rgro.yaml"), "--accelerate", str(ddp), "--dry-run", "--", "--num_generations", "7"])
+        == 2
+    )
+    assert "error:" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(importlib.util.find_spec("vllm") is None, reason="the server command is parsed by vllm's parser")
+def test_server_mode_dry_run_points_the_trainer_at_a_vllm_server(capsys):
+    from reference.launch import server_training_commands
+
+    server, trainers, checks = server_training_commands(
+        CONFIG_DIR / "gpu-rgro.yaml", CONFIG_DIR / "accelerate" / "ddp.yaml", "Qwen/Qwen2.5-0.5B-Instruct", "10.0.0.9"
+    )
+    assert server[:3] == ["vllm", "serve", "Qwen/Qwen2.5-0.5B-Instruct"] and "vllm serve's own parser" in checks[-1]
+    assert server[server.index("--weight-transfer-config") + 1] == '{"backend": "nccl"}'
+    (command,) = trainers
+    assert command[command.index("--vllm_mode") + 1] == "server" and "10.0.0.9" in command
+    ddp = str(CONFIG_DIR / "accelerate" / "ddp.yaml")
+    assert main([str(CONFIG_DIR / "gpu-rgro.yaml"), "--accelerate", ddp, "--vllm-server", "10.0.0.9:8001"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("--vllm_server_host 10.0.0.9 --vllm_server_port 8001")
+
+
+def test_vllm_fleet_for_the_openai_backend_is_vllms_own_data_parallelism():
+    from reference.launch import fleet_commands, validate_command
+
+    servers, client = fleet_commands("m", ["10.0.0.1", "10.0.0.2"], tensor_parallel=2, data_parallel_per_host=4)
+    assert "--headless" not in servers[0] and "--port" in servers[0]
+    assert servers[1][servers[1].index("--data-parallel-start-rank") + 1] == "4" and "--headless" in servers[1]
+    assert client[client.index("--model") + 1] == "openai:http://10.0.0.1:8000/v1#policy"
+    if importlib.util.find_spec("vllm") is None:
+        pytest.skip("vllm is not installed: the server commands are not parsed")
+    head, other = (validate_command(c) for c in servers)
+    assert (head.tensor_parallel_size, head.data_parallel_size, head.data_parallel_size_local) == (2, 8, 4)
+    assert other.headless and other.data_parallel_start_rank == 4 and other.data_parallel_address == "10.0.0.1"
+    with pytest.raises(ConfigError, match="unrecognized arguments: --tensor-parallel-sise"):
+        validate_command(["vllm", "serve", "m", "--tensor-parallel-sise", "2"])
