@@ -22,7 +22,8 @@ NAN = float("nan")
 @register_metric
 class FindingsConsistency(Metric):
     name = "consistency"
-    version = "1"
+    #: 2: an impression that says nothing ("", ".") scores fc_f1 0, not the 1 of a normal study
+    version = "2"
     columns = {"fc_recall": True, "fc_precision": True, "fc_contradiction": False, "fc_f1": True}
     description = (
         "Impression vs its own findings: recall of the findings' positive observations (NaN when there are "
@@ -121,7 +122,8 @@ class ObservationF1(Metric):
 @register_metric
 class Guidelines(Metric):
     name = "guidelines"
-    version = "1"
+    #: 2: an impression that says nothing scores 0, and rules it passes only vacuously do not apply
+    version = "2"
     columns = {"guideline_score": True, **{f"g_{rule}": True for rule in RULES}}
     description = (
         "Guideline adherence: per-rule pass (1) / fail (0) / not applicable (NaN) and guideline_score, the "
