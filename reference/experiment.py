@@ -24,7 +24,6 @@ import argparse
 import hashlib
 import json
 import statistics
-import subprocess
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -125,19 +124,9 @@ def check_final_allowed(digest: str, reread: str | None, log: Path = TEST_LOG) -
 
 
 def git_state() -> dict[str, Any]:
-    from rgro_bench.environment import git_commit
+    from rgro_bench.environment import git_commit, git_dirty
 
-    try:
-        status = subprocess.run(
-            ["git", "-C", str(HERE.parent), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-        dirty = bool(status.stdout.strip()) if status.returncode == 0 else None
-    except (OSError, subprocess.TimeoutExpired):
-        dirty = None
-    return {"commit": git_commit(), "dirty": dirty}
+    return {"commit": git_commit(), "dirty": git_dirty()}
 
 
 def pooled_statistic(per_seed: Sequence[Callable[[np.ndarray], float]]) -> Callable[[np.ndarray], float]:

@@ -14,13 +14,13 @@ from pathlib import Path
 import pandas as pd
 from pydantic import ValidationError
 
-from rgro_bench.environment import environment
+from rgro_bench.environment import environment, git_commit, git_dirty
 from rgro_bench.errors import ConfigError
 from rgro_bench.metrics import ScoredRun, score_samples, task_samples
 from rgro_bench.metrics.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
 from rgro_bench.models import GenerationArgs, GenerationRequest, Model, load_model
 from rgro_bench.results import ModelInfo, RunResult, SampleRecord, TaskInfo, write_json, write_jsonl
-from rgro_bench.results.schema import Bootstrap
+from rgro_bench.results.schema import Bootstrap, RunStatus
 from rgro_bench.store import GenerationStats, GenerationStore
 from rgro_bench.store import generate as generate_through_store
 from rgro_bench.tasks import Task, build_prompts, get_task
@@ -108,7 +108,6 @@ def evaluate(
     ``output_dir/<task>/<model>/`` unless ``output_dir`` is None. ``ids`` restricts the split to those
     studies (in split order); ``limit`` then keeps the first N. ``store``: True uses $RGRO_BENCH_STORE or
     ``output_dir/generations.sqlite``, a path or an open store that one, False/None none."""
-    timings: dict[str, float] = {}
     started = time.perf_counter()
     task = get_task(task) if isinstance(task, str) else task
     split = split or task.spec.split.eval_split
@@ -119,11 +118,54 @@ def evaluate(
     check_limit(limit)
     studies = studies[:limit] if limit else studies
     model = load_model(model, task=task, options=model_args) if isinstance(model, str) else model
+    folder = None if output_dir is None else Path(output_dir) / task.id / run_folder_name(model)
+    status = RunStatus(
+        status="started",
+        run_id=uuid.uuid4().hex,
+        model=model.spec,
+        task=task.id,
+        started_at=datetime.now(timezone.utc),
+        git_commit=git_commit(),
+        git_dirty=git_dirty(),
+    )
+    _write_status(folder, status)
+    try:
+        evaluation = _evaluate_loaded(
+            model, task, split, studies, metrics, output_dir, generation, seed, resamples, confidence, store, status
+        )
+    except BaseException as exc:
+        ended = "cancelled" if isinstance(exc, KeyboardInterrupt) else "error"
+        error = (
+            None if ended == "cancelled" else f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        )
+        _write_status(folder, status.model_copy(update={"status": ended, "error": error, "ended_at": _now()}))
+        raise
+    evaluation.result.timings["setup"] += time.perf_counter() - started - sum(evaluation.result.timings.values())
+    if folder is not None:
+        write_evaluation(evaluation, evaluation.scored, folder)
+        _write_status(folder, status.model_copy(update={"status": "success", "ended_at": _now()}))
+    return evaluation
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _write_status(folder: Path | None, status: RunStatus) -> None:
+    if folder is not None:
+        write_json(folder / "status.json", status)
+
+
+def _evaluate_loaded(
+    model, task, split, studies, metrics, output_dir, generation, seed, resamples, confidence, store, status
+) -> Evaluation:
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
     prompts = build_prompts(task.spec.prompt, studies, fewshot_pool(task), seed=seed, where=task.template_where)
     # backend options (--model-args temperature=...) override the task; explicit generation overrides win
     explicit = {k: v for k, v in (generation or {}).items() if v is not None}
     args = generation_args(task, seed, {**getattr(model, "generation_overrides", {}), **explicit})
-    timings["setup"] = time.perf_counter() - started
+    timings["setup"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     requests = [GenerationRequest(s, p) for s, p in zip(studies, prompts, strict=True)]
@@ -136,8 +178,8 @@ def evaluate(
     timings["score"] = time.perf_counter() - t0
 
     result = RunResult(
-        run_id=uuid.uuid4().hex,
-        created_at=datetime.now(timezone.utc),
+        run_id=status.run_id,
+        created_at=_now(),
         model=ModelInfo(spec=model.spec, name=model.name, kind=model.kind, identity=model.identity()),
         task=TaskInfo(
             id=task.id,
@@ -155,10 +197,7 @@ def evaluate(
         samples_file="samples.jsonl",
         timings=timings,
     )
-    evaluation = Evaluation(result=result, samples=samples_frame(scored), generation=stats, scored=scored)
-    if output_dir is not None:
-        write_evaluation(evaluation, scored, Path(output_dir) / task.id / run_folder_name(model))
-    return evaluation
+    return Evaluation(result=result, samples=samples_frame(scored), generation=stats, scored=scored)
 
 
 def samples_frame(scored: ScoredRun) -> pd.DataFrame:

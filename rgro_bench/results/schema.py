@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -47,6 +47,10 @@ class Environment(_Model):
     python: str
     platform: str
     git_commit: str | None
+    git_dirty: bool | None = Field(
+        default=None,
+        description="True when tracked files differed from git_commit (an edited tree); None outside git.",
+    )
     packages: dict[str, str]
     numerics: dict[str, Any] | None = Field(
         default=None,
@@ -77,6 +81,23 @@ class RunResult(_Model):
     contamination: list[str] = Field(
         default_factory=list, description="Why this model's training data may overlap the evaluated split."
     )
+
+
+class RunStatus(_Model):
+    """``status.json`` beside a run's results (inspect_ai's log status): written when the run starts and
+    rewritten when it ends, so a run that failed or was interrupted says so instead of leaving nothing, or
+    an older run's results that look current. Generations already made stay in the store: rerunning
+    resumes."""
+
+    status: Literal["started", "success", "error", "cancelled"]
+    run_id: str
+    model: str
+    task: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    error: str | None = Field(None, description="The error's type and first line, when status is 'error'.")
+    git_commit: str | None = None
+    git_dirty: bool | None = None
 
 
 class SampleRecord(_Model):
