@@ -40,7 +40,7 @@ def tests(session: nox.Session) -> None:
 def benchmark(session: nox.Session) -> None:
     """Every baseline (and the trained reference models) on every task available offline -> leaderboards/."""
     install_full(session)
-    session.run("python", "-m", "rgro_bench.benchmark", *session.posargs, env=OFFLINE_ENV)
+    session.run("python", "-m", "reference.benchmark", *session.posargs, env=OFFLINE_ENV)
 
 
 @nox.session(python=PYTHON)

@@ -1,7 +1,7 @@
 """rgro-bench: an evaluation-first benchmark harness for radiology impression generation, with a
 reference implementation of RGRO (Radiology-Guided Reinforcement Optimization)."""
 
-__version__ = "0.1.0"
+from rgro_bench.version import __version__
 
 
 def evaluate(*args, **kwargs):

@@ -1,7 +1,8 @@
-"""``nox -s benchmark``: every baseline and the tiny reference SFT/GRPO/RGRO models (trained on first use,
-then cached) on every task whose data is available offline, submitted to the leaderboard like any other entry.
+"""Every baseline on every task whose data is available offline, submitted to the leaderboard like any
+other entry. ``nox -s benchmark`` runs ``reference.benchmark``, which adds the tiny reference models: the
+harness never imports the trainers.
 
-    python -m rgro_bench.benchmark [--leaderboard-dir leaderboards] [--runs-dir runs/benchmark] [--baselines-only]
+    python -m rgro_bench.benchmark [--leaderboard-dir leaderboards] [--runs-dir runs/benchmark] [--task ID]
 
 Each run's typed results and per-sample JSONL go to ``RUNS_DIR/<task>/<model>/``; the leaderboard
 recomputes every number from the predictions, then the tables are rebuilt and printed.
@@ -93,7 +94,7 @@ def retrieval_training_data(task) -> list:
 
 def run_contender(contender: Contender, tasks: list, runs_dir: Path, seed: int) -> dict:
     """task id -> the contender's evaluation of it (predictions and scores)."""
-    from rgro_bench.commands.run import print_summary
+    from rgro_bench.results.summary import print_summary
     from rgro_bench.runner import evaluate
 
     evaluations = {}
@@ -131,44 +132,26 @@ def submit_contender(leaderboard_dir: Path, contender: Contender, tasks: list, r
     submit_evaluations(leaderboard_dir, contender.card, run_contender(contender, tasks, runs_dir, seed), seed)
 
 
-def trained_contenders(cache_dir: Path | None) -> list[Contender]:
-    from reference.recipe import DEFAULT_CACHE, ensure_trained
-
-    cache_dir = cache_dir or DEFAULT_CACHE
-    return [
-        Contender(f"hf:{info['path']}", info["card"], {"batch_size": "64"})
-        for info in ensure_trained(cache_dir).values()
-    ]
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def parser(description: str | None) -> argparse.ArgumentParser:
+    """The options every benchmark driver shares (``reference.benchmark`` adds the trained models')."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leaderboard-dir", type=Path, default=Path("leaderboards"), help="leaderboard folder")
     parser.add_argument("--runs-dir", type=Path, default=Path("runs/benchmark"), help="per-run results folder")
     parser.add_argument("--seed", type=int, default=0, help="seed of generation and bootstrap")
     parser.add_argument(
-        "--baselines-only",
-        action="store_true",
-        help="skip the tiny SFT/GRPO/RGRO models (otherwise trained on first use, then cached)",
-    )
-    parser.add_argument(
-        "--cache-dir",
-        type=Path,
-        default=None,
-        help="where the trained reference models are cached (default: the recipe's cache)",
-    )
-    parser.add_argument(
         "--task", action="append", default=None, help="only these task ids (repeatable; default: every offline task)"
     )
-    args = parser.parse_args(argv)
-    try:
-        from rgro_bench.leaderboard import build_leaderboard
+    return parser
 
+
+def run_benchmark(args: argparse.Namespace, contenders: list[Contender]) -> int:
+    """Submit each contender on every offline task (of ``args.task``), rebuild the leaderboard and print
+    its Markdown tables from the tables just built; 2 with a one-line error on bad input."""
+    from rgro_bench.leaderboard import build_leaderboard
+    from rgro_bench.leaderboard.render import table_markdown
+
+    try:
         tasks = [t for t in offline_tasks() if args.task is None or t.id in args.task]
-        contenders = baseline_contenders()
-        if not args.baselines_only:
-            print("tiny reference models: trained on first use (about 15 min on 2 CPU cores), then reused")
-            contenders += trained_contenders(args.cache_dir)
         for contender in contenders:
             submit_contender(args.leaderboard_dir, contender, tasks, args.runs_dir, args.seed)
         report = build_leaderboard(args.leaderboard_dir, seed=args.seed)
@@ -176,9 +159,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for table in report.tables:
-        path = args.leaderboard_dir / f"{table.task.id}.md"
-        print(f"\n{path}\n{path.read_text(encoding='utf-8')}")
+        print(f"\n{args.leaderboard_dir / f'{table.task.id}.md'}\n{table_markdown(table)}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_benchmark(parser(__doc__).parse_args(argv), baseline_contenders())
 
 
 if __name__ == "__main__":

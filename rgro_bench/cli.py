@@ -7,8 +7,8 @@ import argparse
 import importlib
 import sys
 
-from rgro_bench import __version__
 from rgro_bench.errors import RgroError
+from rgro_bench.version import __version__
 
 COMMAND_MODULES = [
     "rgro_bench.commands.catalogue",

@@ -68,7 +68,7 @@ def git_dirty() -> bool | None:
 
 
 def environment() -> Environment:
-    from rgro_bench import __version__
+    from rgro_bench.version import __version__
 
     return Environment(
         rgro_bench=__version__,

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from rgro_bench.atomic import atomic_write_text
 from rgro_bench.errors import DataError
 
 
@@ -116,6 +117,4 @@ def jsonl_text(values: Iterable[Any], **options: Any) -> str:
 
 def write_jsonl(path: str | Path, values: Iterable[Any], **options: Any) -> Path:
     """Write ``values`` one per line, atomically."""
-    from rgro_bench.results.io import atomic_write_text
-
     return atomic_write_text(path, jsonl_text(values, **options))

@@ -67,13 +67,13 @@ def test_baseline_from_the_runner_is_ranked_with_recomputed_numbers(tmp_path, fi
 def test_a_runners_scored_run_is_reused_only_when_it_is_what_the_leaderboard_would_compute(
     tmp_path, first_sentence, monkeypatch
 ):
-    from rgro_bench.leaderboard import submit as submit_module
+    from rgro_bench.leaderboard import recompute
 
     evaluation = evaluate("baseline:lead-2", "iu-xray", output_dir=None)
     predictions = dict(zip(evaluation.samples["id"], evaluation.samples["prediction"], strict=True))
     calls = []
-    real = submit_module.score_samples
-    monkeypatch.setattr(submit_module, "score_samples", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = recompute.score_samples
+    monkeypatch.setattr(recompute, "score_samples", lambda *a, **k: calls.append(1) or real(*a, **k))
 
     entry = submit_predictions(
         tmp_path, CARD, {"iu-xray": predictions}, build=False, scored={"iu-xray": evaluation.scored}

@@ -1,4 +1,4 @@
-"""The recipe's cache contract: what ``ensure_trained`` hands the benchmark (rgro_bench/benchmark.py)."""
+"""The recipe's cache contract: what ``ensure_trained`` hands the benchmark (reference/benchmark.py)."""
 
 import json
 

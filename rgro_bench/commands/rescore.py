@@ -35,8 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def rescore_command(args: argparse.Namespace) -> int:
-    from rgro_bench.commands.run import print_summary
     from rgro_bench.errors import ConfigError
+    from rgro_bench.results.summary import print_summary
     from rgro_bench.runner import evaluate
     from rgro_bench.store import STORE_ENV, GenerationStore
     from rgro_bench.store.rescore import StoredModel, guess_store, model_from_store, read_run, run_sample_ids

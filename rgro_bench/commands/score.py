@@ -20,8 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def score_command(args: argparse.Namespace) -> int:
-    from rgro_bench.commands.run import print_summary
     from rgro_bench.models.predictions import PredictionsFile
+    from rgro_bench.results.summary import print_summary
     from rgro_bench.runner import evaluate
     from rgro_bench.tasks import get_task
 

@@ -6,7 +6,7 @@ a metric's version changed, or when the task data changed; the entry's numbers a
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -14,66 +14,19 @@ from pydantic import ValidationError
 from tqdm import tqdm
 
 from rgro_bench.errors import ConfigError, RgroError
-from rgro_bench.leaderboard.contamination import Contamination, contamination
+from rgro_bench.leaderboard.contamination import contamination
+from rgro_bench.leaderboard.plots import write_plot
+from rgro_bench.leaderboard.recompute import metric_versions, recomputed_entry, score_task
+from rgro_bench.leaderboard.render import write_index, write_task_files
 from rgro_bench.leaderboard.schema import Entry, ReportedFile, ReportedRow
-from rgro_bench.leaderboard.significance import Verdict, significance_groups
+from rgro_bench.leaderboard.significance import significance_groups
 from rgro_bench.leaderboard.store import Layout, entries, read_cache, read_predictions_jsonl, write_cache
 from rgro_bench.leaderboard.submission import check_predictions, eval_ids, pydantic_errors
+from rgro_bench.leaderboard.table import REFERENCE_MODEL, REFERENCE_SOURCE, REPORTED, Column, Row, Table
 from rgro_bench.metrics import METRICS
 from rgro_bench.results.io import write_json
 from rgro_bench.results.schema import MetricValue
 from rgro_bench.tasks import Task, get_task
-
-REPORTED = "reported, not reproduced"
-REFERENCE_SOURCE = "reference impressions: the radiologists' own, scored like a model; the ceiling, never ranked"
-REFERENCE_MODEL = "reference impressions"
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    metric: str
-    higher_is_better: bool | None
-    percent: bool
-    #: "judge" or "reward" (rgro_bench.metrics.base.Metric.role): reward columns are shown after the
-    #: judges and marked, since a reference trainer optimised them
-    role: str = "judge"
-    #: shown in the Markdown and HTML tables (every column is in the CSV and JSON)
-    shown: bool = True
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} (reward)" if self.role == "reward" else self.name
-
-
-@dataclass
-class Row:
-    model: str
-    source: str  # "recomputed", "self-computed (credentialed data)" or REPORTED
-    metrics: dict[str, MetricValue]
-    slug: str | None = None
-    url: str | None = None
-    n: int | None = None
-    contamination: Contamination = field(default_factory=Contamination)
-    verdict: Verdict | None = None
-    rank: int | None = None
-    note: str | None = None
-
-
-@dataclass
-class Table:
-    task: Task
-    columns: list[Column]
-    rows: list[Row]
-
-    @property
-    def shown_columns(self) -> list[Column]:
-        return [c for c in self.columns if c.shown or c is self.primary]
-
-    @property
-    def primary(self) -> Column:
-        wanted = self.task.spec.primary_metric
-        return next((c for c in self.columns if c.name == wanted), self.columns[0])
 
 
 @dataclass
@@ -97,8 +50,6 @@ def reference_row(layout: Layout, task: Task, seed: int) -> Row | None:
     task has no references, and on credentialed data, of which the public folder holds nothing): the
     ceiling a model is compared with, recomputed when the metrics or the data change, cached beside the
     entries' scores, never ranked."""
-    from rgro_bench.leaderboard.submit import metric_versions, score_task
-
     if task.spec.data.credentialed:
         return None
     studies = task.studies(task.spec.split.eval_split)
@@ -132,8 +83,6 @@ def _cached_json(path: Path) -> dict:
 
 def refresh_entry(layout: Layout, entry: Entry, warnings: list[str], seed: int) -> Entry:
     """Re-score the entry's public tasks whose cache is missing or stale; returns the updated entry."""
-    from rgro_bench.leaderboard.submit import metric_versions, recomputed_entry, score_task
-
     changed = False
     left_out: set[str] = set()
     for task_id, task_entry in list(entry.tasks.items()):
@@ -287,9 +236,6 @@ def build_tables(layout: Layout, seed: int = 0) -> BuildReport:
 
 def build_locked(layout: Layout, seed: int = 0) -> BuildReport:
     """Rebuild every output; the caller holds ``layout.lock()``."""
-    from rgro_bench.leaderboard.plots import write_plot
-    from rgro_bench.leaderboard.render import write_index, write_task_files
-
     report = build_tables(layout, seed)
     for table in report.tables:
         write_task_files(layout, table)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import io
 
-from rgro_bench.leaderboard.build import Column, Row, Table
 from rgro_bench.leaderboard.render import DAGGER, scaled
 from rgro_bench.leaderboard.store import Layout
+from rgro_bench.leaderboard.table import Column, Row, Table
 from rgro_bench.results.io import atomic_write_bytes
 
 #: the clinical axis of a task's scatter plot, in order of preference: agreement with human labels (a

@@ -16,12 +16,13 @@ import json
 import re
 from datetime import datetime, timezone
 
-from rgro_bench import __version__
-from rgro_bench.leaderboard.build import REFERENCE_SOURCE, REPORTED, Column, Row, Table
 from rgro_bench.leaderboard.significance import ALPHA, RESAMPLES
 from rgro_bench.leaderboard.store import Layout
+from rgro_bench.leaderboard.table import REFERENCE_SOURCE, REPORTED, Column, Row, Table
+from rgro_bench.metrics import METRICS
 from rgro_bench.results.io import atomic_write_text
 from rgro_bench.results.schema import MetricValue
+from rgro_bench.version import __version__
 
 DAGGER = "†"
 SIGNIFICANCE = (
@@ -156,7 +157,6 @@ def md_escape(text: str) -> str:
 
 def reward_notes(table: Table) -> list[str]:
     """One line per reward metric in the table: what the reference trainers were paid for."""
-    from rgro_bench.metrics import METRICS
 
     names = dict.fromkeys(c.metric for c in table.columns if c.role == "reward")
     if not names:

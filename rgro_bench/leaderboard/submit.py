@@ -12,8 +12,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from rgro_bench import __version__
 from rgro_bench.errors import RgroError
+from rgro_bench.leaderboard.build import build_locked
+from rgro_bench.leaderboard.recompute import metric_versions, recomputed_entry, score_task
 from rgro_bench.leaderboard.schema import CredentialedScores, Entry, ModelCard, TaskEntry
 from rgro_bench.leaderboard.store import Layout, entry_slug, install_entry, write_cache
 from rgro_bench.leaderboard.submission import (
@@ -25,51 +26,9 @@ from rgro_bench.leaderboard.submission import (
     read_submission,
     unpacked,
 )
-from rgro_bench.metrics import METRICS, ScoredRun, score_samples, task_samples
-from rgro_bench.metrics.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
+from rgro_bench.metrics import ScoredRun
 from rgro_bench.tasks import Task, get_task
-
-
-def metric_versions(names: list[str]) -> dict[str, str]:
-    return {name: METRICS.get(name).version for name in names}
-
-
-def score_task(
-    task: Task, predictions: Mapping[str, str], *, seed: int = 0, prior: ScoredRun | None = None
-) -> ScoredRun:
-    """Score predictions (id -> text, covering the evaluated split) with every metric the task lists.
-
-    ``prior`` is a run already scored elsewhere (``runner.evaluate``'s): it is returned instead of
-    scoring again only when it is exactly what this call would compute from, i.e. the same samples
-    (ids, findings, predictions, references, labels), the current version of every metric the task lists
-    and the same bootstrap settings; anything else is scored afresh."""
-    studies = task.studies(task.spec.split.eval_split)
-    samples = task_samples(task, studies, [predictions[s.id] for s in studies])
-    if prior is not None and _same_computation(prior, samples, metric_versions(task.spec.metrics), seed):
-        return prior
-    return score_samples(samples, task.spec.metrics, seed=seed)
-
-
-def _same_computation(prior: ScoredRun, samples: list, versions: dict[str, str], seed: int) -> bool:
-    return (
-        prior.samples == samples
-        and {v.metric: v.version for v in prior.aggregates.values()} == versions
-        and (prior.seed, prior.resamples, prior.confidence) == (seed, DEFAULT_RESAMPLES, DEFAULT_CONFIDENCE)
-    )
-
-
-def recomputed_entry(task: Task, predictions: Mapping[str, str], scored: ScoredRun) -> TaskEntry:
-    return TaskEntry(
-        task_version=task.version,
-        data_hash=task.data_hash,
-        split=task.spec.split.eval_split,
-        n=len(predictions),
-        source="recomputed",
-        predictions_sha256=predictions_sha256(dict(predictions)),
-        metric_versions=metric_versions(task.spec.metrics),
-        metrics=scored.aggregates,
-        scored_with=__version__,
-    )
+from rgro_bench.version import __version__
 
 
 def credentialed_entry(scores: CredentialedScores) -> TaskEntry:
@@ -201,8 +160,6 @@ class BuildFailedError(RgroError):
 
 
 def _build_after_install(layout: Layout, entry: Entry, seed: int) -> None:
-    from rgro_bench.leaderboard.build import build_locked
-
     try:
         report = build_locked(layout, seed=seed)
     except (RgroError, OSError) as exc:
