@@ -8,9 +8,7 @@ from rgro_bench.benchmark import main
 
 def test_baselines_only_benchmark_writes_a_ranked_table(tmp_path, capsys):
     board = tmp_path / "leaderboards"
-    code = main(
-        ["--task", "iu-xray", "--leaderboard-dir", str(board), "--runs-dir", str(tmp_path / "runs")]
-    )
+    code = main(["--task", "iu-xray", "--leaderboard-dir", str(board), "--runs-dir", str(tmp_path / "runs")])
     assert code == 0
     rows = list(csv.DictReader((board / "iu-xray.csv").open()))
     models = [r["model"] for r in rows]
