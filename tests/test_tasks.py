@@ -18,7 +18,8 @@ def test_unknown_task_suggests_the_closest_name():
 def test_iu_xray_has_the_3331_complete_reports_and_a_stable_hash():
     task = get_task("iu-xray")
     assert len(task.all_studies()) == 3331
-    assert task.data_hash == get_task("iu-xray").data_hash
+    fresh = get_task(str(task.yaml_path))  # another Task object, its data loaded and hashed again
+    assert fresh is not task and fresh.data_hash == task.data_hash
     assert len(task.data_hash) == 64
 
 

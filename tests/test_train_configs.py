@@ -1,5 +1,4 @@
 import importlib.util
-import shutil
 from pathlib import Path
 
 import pytest
@@ -56,7 +55,7 @@ def test_config_help_doubles_as_cli_help():
     assert all(f.metadata.get("help") for f in fields(ScriptArguments))
 
 
-@pytest.mark.skipif(shutil.which("mpirun") is None, reason="needs Open MPI's mpirun (apt-get install openmpi-bin)")
+@pytest.mark.mpi
 def test_cpu_launch_goes_through_an_mpi_hostfile(tmp_path, capsys):
     recipe = CONFIG_DIR / "tiny-cpu-sft.yaml"
     command, env = cpu_launch(recipe, 2, tmp_path / "hostfile", ["--max_steps", "4"], port=29512)
@@ -121,7 +120,7 @@ def test_dry_run_rejects_what_fails_only_at_scale_and_bad_flags(capsys):
     assert "error:" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(importlib.util.find_spec("vllm") is None, reason="the server command is parsed by vllm's parser")
+@pytest.mark.vllm  # the server command is parsed by vllm's own parser
 def test_server_mode_dry_run_points_the_trainer_at_a_vllm_server(capsys):
     from reference.launch import server_training_commands
 

@@ -3,7 +3,6 @@ accelerate needs to start more than one CPU process, see reference/launch.py) fi
 processes log the same loss."""
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,13 +13,7 @@ from reference.config_files import CONFIG_DIR
 from reference.launch import cpu_launch
 from reference.throughput import read_log
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        shutil.which("mpirun") is None and shutil.which("mpiexec") is None,
-        reason="accelerate starts several CPU processes through mpirun only: apt-get install openmpi-bin",
-    ),
-]
+pytestmark = [pytest.mark.slow, pytest.mark.mpi]
 
 
 def test_two_cpu_processes_finish_and_log_the_same_loss(tiny_model_dir, tmp_path):

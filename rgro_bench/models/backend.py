@@ -113,6 +113,31 @@ class Backend(Model):
         return [t if t is not None else "" for t in texts]
 
 
+class TokenizerBackend(Backend):
+    """A backend that loads weights and a tokenizer here (hf, vllm): the same identity and the same prompt
+    token ids, so the two engines see the same input and share stored generations only when they should."""
+
+    tokenizer: Any
+    chat: bool
+    dtype: str
+    _identity: dict[str, Any]
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            **self._identity,
+            "dtype": self.dtype,
+            "chat_template": self.chat,
+            "system_prompt": self.options.system_prompt,
+        }
+
+    def encode(self, requests: Sequence[GenerationRequest]) -> list[list[int]]:
+        return [
+            encode_prompt(self.tokenizer, with_system_prompt(r.prompt, self.options.system_prompt), self.chat)
+            for r in requests
+        ]
+
+
 def with_system_prompt(prompt: Prompt, system: str | None) -> Prompt:
     """Replace (or add) the system turn; in text form the task's system paragraph is the one replaced."""
     if system is None:

@@ -13,15 +13,13 @@ from typing import Any
 
 from rgro_bench.errors import ConfigError
 from rgro_bench.models.backend import (
-    Backend,
     BackendOptions,
     Batch,
     Generation,
+    TokenizerBackend,
     decode_completion,
-    encode_prompt,
     truncate_at_stop,
     use_chat_template,
-    with_system_prompt,
 )
 from rgro_bench.models.base import BACKENDS, GenerationArgs, GenerationRequest, ModelContext
 from rgro_bench.models.identity import resolve_model
@@ -30,7 +28,7 @@ ACCEPTS = ("dtype", "device", "batch_size", "chat_template", "system_prompt", "r
 DEFAULT_BATCH_SIZE = 16
 
 
-class HFModel(Backend):
+class HFModel(TokenizerBackend):
     kind = "hf"
 
     def __init__(self, target: str, options: dict[str, str]) -> None:
@@ -62,21 +60,6 @@ class HFModel(Backend):
         self.model.to(device).eval()
         self.chat = use_chat_template(self.spec, self.options.chat_template, self.tokenizer)
         self.batch_size = self.options.batch_size or DEFAULT_BATCH_SIZE
-
-    def identity(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            **self._identity,
-            "dtype": self.dtype,
-            "chat_template": self.chat,
-            "system_prompt": self.options.system_prompt,
-        }
-
-    def encode(self, requests: Sequence[GenerationRequest]) -> list[list[int]]:
-        return [
-            encode_prompt(self.tokenizer, with_system_prompt(r.prompt, self.options.system_prompt), self.chat)
-            for r in requests
-        ]
 
     def iter_batches(self, requests: Sequence[GenerationRequest], args: GenerationArgs) -> Iterator[Batch]:
         import torch

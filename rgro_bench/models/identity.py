@@ -8,8 +8,6 @@ its snapshot, which is already a content hash.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 import sqlite3
@@ -18,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from rgro_bench.errors import ConfigError
+from rgro_bench.hashing import canonical_hash, file_sha256
+
+__all__ = ["canonical_hash", "file_sha256"]
 
 #: files whose content decides what a model generates (weights, config, tokenizer, chat template)
 IDENTITY_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".json", ".model", ".txt", ".jinja", ".tiktoken")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
-_CHUNK = 1 << 20
 
 
 def hash_cache_path() -> Path:
@@ -30,20 +30,6 @@ def hash_cache_path() -> Path:
         os.environ.get("XDG_CACHE_HOME", "~/.cache"), "rgro-bench"
     )
     return Path(root).expanduser() / "file-hashes.sqlite"
-
-
-def canonical_hash(value: Any) -> str:
-    """sha256 of the canonical JSON of ``value``: equal dicts give equal keys whatever their key order."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _open_cache() -> sqlite3.Connection | None:

@@ -17,15 +17,13 @@ from typing import Any
 
 from rgro_bench.errors import ConfigError
 from rgro_bench.models.backend import (
-    Backend,
     BackendOptions,
     Batch,
     Generation,
+    TokenizerBackend,
     decode_completion,
-    encode_prompt,
     truncate_at_stop,
     use_chat_template,
-    with_system_prompt,
 )
 from rgro_bench.models.base import BACKENDS, GenerationArgs, GenerationRequest, ModelContext
 from rgro_bench.models.identity import resolve_model
@@ -46,7 +44,7 @@ ACCEPTS = (
 DEFAULT_CHUNK = 256
 
 
-class VLLMModel(Backend):
+class VLLMModel(TokenizerBackend):
     kind = "vllm"
 
     def __init__(self, target: str, options: dict[str, str]) -> None:
@@ -90,15 +88,6 @@ class VLLMModel(Backend):
         self.chat = use_chat_template(self.spec, self.options.chat_template, self.tokenizer)
         self.batch_size = self.options.batch_size or DEFAULT_CHUNK
 
-    def identity(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            **self._identity,
-            "dtype": self.dtype,
-            "chat_template": self.chat,
-            "system_prompt": self.options.system_prompt,
-        }
-
     def sampling_params(self, args: GenerationArgs):
         from vllm import SamplingParams
 
@@ -120,12 +109,6 @@ class VLLMModel(Backend):
             prompts = [TokensPrompt(prompt_token_ids=ids) for ids in self.encode(chunk)]
             outputs = self.llm.generate(prompts, params, use_tqdm=False)
             yield [(start + j, self._generation(out, args)) for j, out in enumerate(outputs)]
-
-    def encode(self, requests: Sequence[GenerationRequest]) -> list[list[int]]:
-        return [
-            encode_prompt(self.tokenizer, with_system_prompt(r.prompt, self.options.system_prompt), self.chat)
-            for r in requests
-        ]
 
     def _generation(self, output: Any, args: GenerationArgs) -> Generation:
         completion = output.outputs[0]

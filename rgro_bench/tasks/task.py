@@ -12,16 +12,9 @@ from rgro_bench.data.loaders import load_records
 from rgro_bench.data.records import Study
 from rgro_bench.data.splits import grouped_split
 from rgro_bench.errors import DataError
+from rgro_bench.hashing import file_sha256
 from rgro_bench.tasks.radsum import load_radsum
 from rgro_bench.tasks.spec import TaskSpec
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def studies_hash(studies: list[Study]) -> str:
@@ -88,7 +81,7 @@ class Task:
         if not path.exists():
             raise DataError(self._missing_message(path))
         if data.sha256 and path.is_file():
-            actual = sha256_file(path)
+            actual = file_sha256(path)
             if actual != data.sha256:
                 raise DataError(
                     f"{path}: sha256 {actual[:12]}… differs from the task's {data.sha256[:12]}…; "
