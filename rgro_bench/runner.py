@@ -131,7 +131,19 @@ def evaluate(
     _write_status(folder, status)
     try:
         evaluation = _evaluate_loaded(
-            model, task, split, studies, metrics, output_dir, generation, seed, resamples, confidence, store, status
+            model,
+            task,
+            split,
+            studies,
+            metrics,
+            output_dir,
+            generation,
+            seed,
+            resamples,
+            confidence,
+            store,
+            status,
+            started,
         )
     except BaseException as exc:
         ended = "cancelled" if isinstance(exc, KeyboardInterrupt) else "error"
@@ -140,7 +152,6 @@ def evaluate(
         )
         _write_status(folder, status.model_copy(update={"status": ended, "error": error, "ended_at": _now()}))
         raise
-    evaluation.result.timings["setup"] += time.perf_counter() - started - sum(evaluation.result.timings.values())
     if folder is not None:
         write_evaluation(evaluation, evaluation.scored, folder)
         _write_status(folder, status.model_copy(update={"status": "success", "ended_at": _now()}))
@@ -157,15 +168,15 @@ def _write_status(folder: Path | None, status: RunStatus) -> None:
 
 
 def _evaluate_loaded(
-    model, task, split, studies, metrics, output_dir, generation, seed, resamples, confidence, store, status
+    model, task, split, studies, metrics, output_dir, generation, seed, resamples, confidence, store, status, started
 ) -> Evaluation:
+    """The run once its model is loaded; ``started`` is when ``evaluate`` began (setup counts from it)."""
     timings: dict[str, float] = {}
-    t0 = time.perf_counter()
     prompts = build_prompts(task.spec.prompt, studies, fewshot_pool(task), seed=seed, where=task.template_where)
     # backend options (--model-args temperature=...) override the task; explicit generation overrides win
     explicit = {k: v for k, v in (generation or {}).items() if v is not None}
     args = generation_args(task, seed, {**getattr(model, "generation_overrides", {}), **explicit})
-    timings["setup"] = time.perf_counter() - t0
+    timings["setup"] = time.perf_counter() - started
 
     t0 = time.perf_counter()
     requests = [GenerationRequest(s, p) for s, p in zip(studies, prompts, strict=True)]
