@@ -12,19 +12,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
-from pydantic import ValidationError
 
 from rgro_bench.environment import environment, git_commit, git_dirty
 from rgro_bench.errors import ConfigError
 from rgro_bench.metrics import ScoredRun, score_samples, task_samples
 from rgro_bench.metrics.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
-from rgro_bench.models import GenerationArgs, GenerationRequest, Model, load_model
+from rgro_bench.models import Model, load_model
 from rgro_bench.results import ModelInfo, RunResult, SampleRecord, TaskInfo, write_json, write_jsonl
 from rgro_bench.results.schema import Bootstrap, RunStatus
 from rgro_bench.store import GenerationStats, GenerationStore
 from rgro_bench.store import generate as generate_through_store
-from rgro_bench.tasks import Task, build_prompts, get_task
-from rgro_bench.tasks.spec import GenerationSpec
+from rgro_bench.tasks import Task, get_task
 
 DEFAULT_OUTPUT_DIR = Path("runs")
 
@@ -50,42 +48,9 @@ def run_folder_name(model: Model) -> str:
     return f"{slug(model.kind + '_' + model.name)}-{hashlib.sha1(model.spec.encode()).hexdigest()[:8]}"
 
 
-def fewshot_pool(task: Task) -> list:
-    source = task.spec.prompt.fewshot_source
-    if task.spec.prompt.fewshot == 0:
-        return []
-    if source is None:
-        return task.studies("train")
-    task_id, _, split = source.partition(":")
-    return get_task(task_id).studies(split or "train")
-
-
-def generation_args(task: Task, seed: int, overrides: dict | None = None) -> GenerationArgs:
-    g = task.spec.generation
-    values = {
-        "max_new_tokens": g.max_new_tokens,
-        "temperature": g.temperature,
-        "top_p": g.top_p,
-        "seed": seed,
-        "stop": tuple(g.stop),
-    }
-    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    check_generation(values)
-    return GenerationArgs(**values)
-
-
 def check_limit(limit: int | None) -> None:
     if limit is not None and limit < 1:
         raise ConfigError(f"--limit {limit}: expected a positive number of studies")
-
-
-def check_generation(values: dict) -> None:
-    """The limits of the task's generation block, applied to every override (CLI flags, model options)."""
-    try:
-        GenerationSpec.model_validate({k: values[k] for k in ("max_new_tokens", "temperature", "top_p") if k in values})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(f"generation option {first['loc'][0]}={first['input']!r}: {first['msg'].lower()}") from None
 
 
 def evaluate(
@@ -111,13 +76,9 @@ def evaluate(
     started = time.perf_counter()
     task = get_task(task) if isinstance(task, str) else task
     split = split or task.spec.split.eval_split
-    studies = task.studies(split)
-    if ids is not None:
-        wanted = set(ids)
-        studies = [s for s in studies if s.id in wanted]
+    task.studies(split)  # missing data or an unknown split fails before a model is loaded
     check_limit(limit)
-    studies = studies[:limit] if limit else studies
-    model = load_model(model, task=task, options=model_args) if isinstance(model, str) else model
+    model = load_model(model, options=model_args) if isinstance(model, str) else model
     folder = None if output_dir is None else Path(output_dir) / task.id / run_folder_name(model)
     status = RunStatus(
         status="started",
@@ -134,7 +95,8 @@ def evaluate(
             model,
             task,
             split,
-            studies,
+            ids,
+            limit,
             metrics,
             output_dir,
             generation,
@@ -168,18 +130,18 @@ def _write_status(folder: Path | None, status: RunStatus) -> None:
 
 
 def _evaluate_loaded(
-    model, task, split, studies, metrics, output_dir, generation, seed, resamples, confidence, store, status, started
+    model, task, split, ids, limit, metrics, output_dir, generation, seed, resamples, confidence, store, status, started
 ) -> Evaluation:
     """The run once its model is loaded; ``started`` is when ``evaluate`` began (setup counts from it)."""
     timings: dict[str, float] = {}
-    prompts = build_prompts(task.spec.prompt, studies, fewshot_pool(task), seed=seed, where=task.template_where)
+    requests = task.requests(split, ids=ids, limit=limit, seed=seed)
     # backend options (--model-args temperature=...) override the task; explicit generation overrides win
-    explicit = {k: v for k, v in (generation or {}).items() if v is not None}
-    args = generation_args(task, seed, {**getattr(model, "generation_overrides", {}), **explicit})
+    args = task.generation_args(seed, model.generation_overrides, generation)
+    model.fit(task)  # a retrieval baseline indexes this task's pool; most models learn nothing here
     timings["setup"] = time.perf_counter() - started
 
     t0 = time.perf_counter()
-    requests = [GenerationRequest(s, p) for s, p in zip(studies, prompts, strict=True)]
+    studies = [r.study for r in requests]
     predictions, stats = generate_through_store(model, requests, args, store, output_dir)
     timings["generate"] = time.perf_counter() - t0
 

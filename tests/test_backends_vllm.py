@@ -16,10 +16,9 @@ import pytest
 from backend_models import sharp_model_dir  # noqa: F401  (fixture)
 
 from rgro_bench.cli import main
-from rgro_bench.models import GenerationRequest, load_model
-from rgro_bench.runner import generation_args
+from rgro_bench.models import load_model
 from rgro_bench.store import GenerationStore, generate
-from rgro_bench.tasks import build_prompts, get_task
+from rgro_bench.tasks import get_task
 
 pytestmark = [
     pytest.mark.vllm,
@@ -141,11 +140,8 @@ def test_openai_backend_against_a_vllm_server_matches_offline(parity, vllm_serve
     _, _, store = parity
     offline = stored_texts(store, f"vllm:{sharp_model_dir}")
     task = get_task("iu-xray")
-    studies = task.studies("test")[:N_PROMPTS]
-    requests = [
-        GenerationRequest(s, p) for s, p in zip(studies, build_prompts(task.spec.prompt, studies, []), strict=True)
-    ]
-    args = generation_args(task, 0, {"max_new_tokens": MAX_NEW_TOKENS})
+    requests = task.requests("test", limit=N_PROMPTS)
+    args = task.generation_args(0, {"max_new_tokens": MAX_NEW_TOKENS})
     model = load_model(f"openai:{vllm_server}#tiny", options={"chat_template": "off", "concurrency": "4"})
     try:
         with GenerationStore(store) as opened:

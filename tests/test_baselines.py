@@ -8,15 +8,21 @@ from rgro_bench.data import Study
 from rgro_bench.data.clean import normalise_findings
 from rgro_bench.errors import ConfigError, DataError
 from rgro_bench.models import GenerationArgs, GenerationRequest, load_model
-from rgro_bench.models.baselines import retrieval_pool
+from rgro_bench.models.baselines import TfidfNearestNeighbour, retrieval_pool
 from rgro_bench.tasks import get_task
 from rgro_bench.tasks.prompts import Prompt
 
 STUDY = Study("1", "Heart size is normal. Small left effusion. No pneumothorax.", "Small left effusion.")
 
 
+def fitted(spec, task):
+    model = load_model(spec)
+    model.fit(task)
+    return model
+
+
 def generate(spec, studies, task=None):
-    model = load_model(spec, task=task)
+    model = fitted(spec, task) if task is not None else load_model(spec)
     return model.generate([GenerationRequest(s, Prompt("", ())) for s in studies], GenerationArgs())
 
 
@@ -33,7 +39,7 @@ def test_unknown_baseline_has_a_suggestion():
 
 def test_tfidf_retrieves_from_train_and_never_from_the_evaluated_split():
     task = get_task("iu-xray")
-    model = load_model("baseline:tfidf-nn", task=task)
+    model = fitted("baseline:tfidf-nn", task)
     train_ids = {s.id for s in task.studies("train")}
     assert {s.id for s in model.train} <= train_ids
     # a training study's own findings retrieve its own impression
@@ -41,9 +47,25 @@ def test_tfidf_retrieves_from_train_and_never_from_the_evaluated_split():
     assert generate("baseline:tfidf-nn", [study], task=task) == [study.impression]
 
 
+def test_retrieval_is_fitted_by_an_explicit_step_and_refuses_to_generate_before_it():
+    model = load_model("baseline:tfidf-nn")
+    request = GenerationRequest(STUDY, Prompt("", ()))
+    with pytest.raises(ConfigError, match="needs a task to fit on"):
+        model.generate([request], GenerationArgs())
+    task = get_task("iu-xray")
+    model.fit(task)
+    pool, source = retrieval_pool(task)
+    assert [s.id for s in model.train] == [s.id for s in pool] and model.identity()["fitted_on"] == source
+    # built with a pool (as the reference trainers' retrieval does) it is fitted at once, to the same index
+    direct = TfidfNearestNeighbour(pool, source)
+    assert (direct.matrix != model.matrix).nnz == 0 and direct.generate([request], GenerationArgs()) == model.generate(
+        [request], GenerationArgs()
+    )
+
+
 def test_tfidf_on_mediqa_excludes_the_evaluated_studies():
     mediqa = get_task("mediqa2021-indiana")
-    model = load_model("baseline:tfidf-nn", task=mediqa)
+    model = fitted("baseline:tfidf-nn", mediqa)
     evaluated = {s.id for s in mediqa.studies()}
     assert not evaluated & {s.id for s in model.train}
     assert len(model.train) > 100
@@ -62,7 +84,7 @@ def small_task(tmp_path_factory):
 @pytest.fixture(scope="module")
 def small_dense(small_task):
     pytest.importorskip("transformers")
-    return load_model("baseline:dense-nn", task=small_task)
+    return fitted("baseline:dense-nn", small_task)
 
 
 def test_dense_retrieves_from_train_and_never_an_evaluated_study(small_task, small_dense):
@@ -77,7 +99,7 @@ def test_dense_retrieves_from_train_and_never_an_evaluated_study(small_task, sma
 
 
 def test_dense_and_tfidf_draw_from_the_same_pool(small_task, small_dense):
-    assert [s.id for s in small_dense.train] == [s.id for s in load_model("baseline:tfidf-nn", task=small_task).train]
+    assert [s.id for s in small_dense.train] == [s.id for s in fitted("baseline:tfidf-nn", small_task).train]
     assert small_dense.identity()["weights_sha256"] == encoder.WEIGHTS_SHA256
 
 
@@ -114,4 +136,4 @@ def test_benchmark_enters_dense_nn_with_the_exact_pool_it_was_fitted_on(small_ta
 def test_dense_refuses_weights_other_than_the_pinned_ones(small_task, monkeypatch):
     monkeypatch.setitem(encoder.PINNED_SHA256, encoder.WEIGHTS, "0" * 64)
     with pytest.raises(DataError, match=rf"model\.safetensors: sha256 {encoder.WEIGHTS_SHA256}, expected 0{{64}}"):
-        load_model("baseline:dense-nn", task=small_task)
+        fitted("baseline:dense-nn", small_task)

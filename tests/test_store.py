@@ -8,11 +8,11 @@ import threading
 import pytest
 
 from rgro_bench.errors import ConfigError, DataError, RgroError
-from rgro_bench.models.backend import Backend, BackendOptions, Generation, truncate_at_stop, with_system_prompt
-from rgro_bench.models.base import GenerationArgs, GenerationRequest
+from rgro_bench.models.backend import Backend, BackendOptions, truncate_at_stop, with_system_prompt
+from rgro_bench.models.base import Generation, GenerationArgs, GenerationRequest
 from rgro_bench.models.identity import folder_identity, resolve_model
 from rgro_bench.runner import evaluate
-from rgro_bench.store import GenerationStore, generate
+from rgro_bench.store import CachingModel, GenerationStore, generate
 from rgro_bench.store.rescore import StoredModel
 from rgro_bench.tasks import build_prompts, get_task
 
@@ -183,3 +183,14 @@ def test_prompt_helpers(requests):
 def test_missing_store_for_rescore_is_one_line(tmp_path):
     with pytest.raises(RgroError, match="does not exist"):
         GenerationStore(tmp_path / "none.sqlite", create=False)
+
+
+def test_caching_model_is_a_model_in_front_of_another(tmp_path, requests):
+    with GenerationStore(tmp_path / "g.sqlite") as store:
+        inner = Echo()
+        cached = CachingModel(inner, store)
+        assert (cached.spec, cached.kind, cached.identity()) == (inner.spec, inner.kind, inner.identity())
+        first = cached.generate(requests[:4], ARGS)
+        assert cached.stats.generated == 4 and inner.asked == [r.study.id for r in requests[:4]]
+        again = CachingModel(Echo(), store)
+        assert again.generate(requests[:4], ARGS) == first and again.stats.reused == 4 and again.model.asked == []

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from rgro_bench.data import clean_text
@@ -74,3 +76,41 @@ def test_radsum_misaligned_files_are_refused(tmp_path):
     (tmp_path / "test.impression.tok").write_text("a\n")
     with pytest.raises(DataError, match=r"1 lines but test\.findings\.tok has 2"):
         get_task("mimic-iii-rrs", data_path=tmp_path).load()
+
+
+def test_generation_arguments_resolve_in_one_place_task_then_model_then_explicit():
+    from rgro_bench.errors import ConfigError
+    from rgro_bench.models import GenerationArgs
+
+    task = get_task("iu-xray")
+    g = task.spec.generation
+    assert task.generation_args(3) == GenerationArgs(g.max_new_tokens, g.temperature, g.top_p, 3, tuple(g.stop))
+    model_options, explicit = {"temperature": 0.5, "max_new_tokens": 7}, {"temperature": None, "max_new_tokens": 9}
+    args = task.generation_args(0, model_options, explicit)
+    assert (args.temperature, args.max_new_tokens, args.top_p) == (0.5, 9, g.top_p)  # None is "not given"
+    with pytest.raises(ConfigError, match=r"generation option top_p=2\.0"):
+        task.generation_args(0, {"top_p": 2.0})
+
+
+def test_requests_keep_split_order_then_filter_by_ids_then_limit():
+    task = get_task("iu-xray")
+    test = task.studies("test")
+    requests = task.requests("test", ids=[test[7].id, test[2].id, test[4].id], limit=2)
+    assert [r.study.id for r in requests] == [test[2].id, test[4].id]
+    assert requests[1].prompt == build_prompts(task.spec.prompt, [test[4]], [])[0]
+    assert [r.study for r in task.requests()] == task.studies(task.spec.split.eval_split)
+
+
+def test_fewshot_examples_from_another_task_come_through_the_registry(tmp_path):
+    rows = [
+        {"id": f"x{i}", "findings": f"Finding {i}. Heart normal.", "impression": f"Impression {i}."} for i in range(3)
+    ]
+    (tmp_path / "r.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (tmp_path / "t.yaml").write_text(
+        'id: fewshot-from-iu\nversion: "1"\ndata: {path: r.jsonl}\nsplit: {method: none}\n'
+        "prompt: {fewshot: 2, fewshot_source: 'iu-xray:train'}\n"
+    )
+    requests = get_task(str(tmp_path / "t.yaml")).requests(limit=1, seed=4)
+    examples = [m["content"] for m in requests[0].prompt.messages if m["role"] == "assistant"]
+    train = {s.impression for s in get_task("iu-xray").studies("train")}
+    assert len(examples) == 2 and set(examples) <= train

@@ -30,22 +30,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def generations(spec: str, options: str, task, args: argparse.Namespace) -> tuple[list, list[str]]:
-    from rgro_bench.models import GenerationRequest, load_model, parse_options
-    from rgro_bench.runner import fewshot_pool, generation_args
+    from rgro_bench.models import load_model, parse_options
     from rgro_bench.store import generate
-    from rgro_bench.tasks import build_prompts
 
-    studies = task.studies(args.split or task.spec.split.eval_split)[: args.limit]
-    prompts = build_prompts(task.spec.prompt, studies, fewshot_pool(task), seed=args.seed, where=task.template_where)
-    model = load_model(spec, task=task, options=parse_options(options))
+    requests = task.requests(args.split, limit=args.limit, seed=args.seed)
+    model = load_model(spec, options=parse_options(options))
     try:
-        explicit = {"max_new_tokens": args.max_new_tokens} if args.max_new_tokens else {}
-        gen_args = generation_args(task, args.seed, {**getattr(model, "generation_overrides", {}), **explicit})
-        requests = [GenerationRequest(s, p) for s, p in zip(studies, prompts, strict=True)]
+        gen_args = task.generation_args(
+            args.seed, model.generation_overrides, {"max_new_tokens": args.max_new_tokens or None}
+        )
+        model.fit(task)
         texts, _ = generate(model, requests, gen_args, args.store or False)
     finally:
         model.close()
-    return studies, texts
+    return [r.study for r in requests], texts
 
 
 def compare_command(args: argparse.Namespace) -> int:

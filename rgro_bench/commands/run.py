@@ -39,20 +39,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     from rgro_bench.models import load_model, parse_options
-    from rgro_bench.runner import check_generation, check_limit, evaluate
+    from rgro_bench.runner import check_limit, evaluate
     from rgro_bench.tasks import get_task
+    from rgro_bench.tasks.generation import check_generation
 
     options = parse_options(args.model_args)
     generation = {"max_new_tokens": args.max_new_tokens, "temperature": args.temperature, "top_p": args.top_p}
     check_limit(args.limit)  # before a model is loaded
     check_generation({k: v for k, v in generation.items() if v is not None})
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
-    model = None
+    tasks = [get_task(name, data_path=args.data_dir) for name in args.task]  # a bad name fails before loading
+    model = load_model(args.model, options=options)  # fitted to each task by evaluate (Model.fit)
     try:
-        for task_name in args.task:
-            task = get_task(task_name, data_path=args.data_dir)
-            if model is None or model.kind == "baseline":  # baselines fit per task (TF-IDF retrieval)
-                model = load_model(args.model, task=task, options=options)
+        for task in tasks:
             evaluation = evaluate(
                 model,
                 task,
@@ -74,6 +73,5 @@ def run_command(args: argparse.Namespace) -> int:
                         "behind it changed"
                     )
     finally:
-        if model is not None:
-            model.close()
+        model.close()
     return 0

@@ -3,19 +3,13 @@ length statistics."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from functools import cache, lru_cache
 
 import numpy as np
 
+from rgro_bench.clinical.sentences import punctuation_sentences
 from rgro_bench.metrics.base import Metric, MetricOutput, Sample, register_metric
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-
-
-def sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
 
 
 @cache
@@ -54,7 +48,9 @@ class Rouge(Metric):
             if s.reference is None:
                 continue
             # rougeLsum reads sentences from newlines, as in the summarisation literature
-            scores = self._scorer.score("\n".join(sentences(s.reference)), "\n".join(sentences(s.prediction)))
+            scores = self._scorer.score(
+                "\n".join(punctuation_sentences(s.reference)), "\n".join(punctuation_sentences(s.prediction))
+            )
             for c in self.columns:
                 out[c][i] = scores[c].fmeasure
         return MetricOutput(columns=out)

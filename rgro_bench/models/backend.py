@@ -9,24 +9,13 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from rgro_bench.errors import ConfigError
-from rgro_bench.models.base import GenerationArgs, GenerationRequest, Model
+from rgro_bench.models.base import Batch, GenerationArgs, GenerationRequest, Model
 from rgro_bench.tasks.prompts import Prompt
 
 CHAT_TEMPLATE_MODES = ("auto", "on", "off")
 #: options that change what is generated, so they enter the generation arguments (and the store key)
 GENERATION_OPTIONS = {"max_new_tokens": int, "max_tokens": int, "temperature": float, "top_p": float, "seed": int}
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
-
-
-@dataclass(frozen=True)
-class Generation:
-    text: str
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    finish_reason: str | None = None
-
-
-Batch = list[tuple[int, Generation]]  # (index into the requests, its generation)
 
 
 @dataclass
@@ -100,7 +89,7 @@ class Backend(Model):
     """A model that generates in batches; the store commits each batch as it is yielded."""
 
     options: BackendOptions
-    generation_overrides: dict[str, Any]
+    store_generations = True
 
     @abstractmethod
     def iter_batches(self, requests: Sequence[GenerationRequest], args: GenerationArgs) -> Iterator[Batch]: ...

@@ -3,50 +3,43 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
-from rgro_bench.data.records import Study
 from rgro_bench.registry import Registry
-from rgro_bench.tasks.prompts import Prompt
+from rgro_bench.tasks.generation import GenerationArgs, GenerationRequest
 
 
 @dataclass(frozen=True)
-class GenerationRequest:
-    study: Study
-    prompt: Prompt
+class Generation:
+    text: str
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    finish_reason: str | None = None
 
 
-@dataclass(frozen=True)
-class GenerationArgs:
-    max_new_tokens: int = 128
-    temperature: float = 0.0
-    top_p: float = 1.0
-    seed: int = 0
-    stop: tuple[str, ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "max_new_tokens": self.max_new_tokens,
-            "temperature": self.temperature,
-            "top_p": self.top_p,
-            "seed": self.seed,
-            "stop": list(self.stop),
-        }
+Batch = list[tuple[int, Generation]]  # (index into the requests, its generation)
 
 
 @dataclass
 class ModelContext:
-    """What a model factory may need besides its own options: the task it will be run on."""
+    """What a model factory is given besides its target: the model's options (``--model-args``). Never the
+    task: a model that learns from a task's data does so in :meth:`Model.fit`, called by the runner."""
 
-    task: Any = None  # rgro_bench.tasks.Task; Any keeps this module free of an import cycle
     options: dict[str, str] = field(default_factory=dict)
 
 
 class Model(ABC):
     spec: str
     kind: str
+    #: generation options given with the model (``--model-args temperature=...``): they override the task's
+    #: generation block, explicit overrides override them (``rgro_bench.tasks.generation.resolve_generation``)
+    generation_overrides: Mapping[str, Any] = MappingProxyType({})
+    #: whether its generations are worth keeping in the store: a backend's are (minutes of compute), a
+    #: baseline's or a predictions file's are computed or read in milliseconds, so a copy would only cost
+    store_generations: bool = False
 
     @property
     def name(self) -> str:
@@ -56,8 +49,19 @@ class Model(ABC):
         """What makes two runs of this model the same model (path + weights hash, revision, options)."""
         return {"spec": self.spec}
 
+    def fit(self, task: Any) -> None:
+        """Learn what the model needs from ``task`` (an ``rgro_bench.tasks.Task``) before its first request
+        on it. The runner calls it once per task; most models learn nothing, the retrieval baselines index
+        a training pool (``rgro_bench.models.baselines``)."""
+
     @abstractmethod
     def generate(self, requests: Sequence[GenerationRequest], args: GenerationArgs) -> list[str]: ...
+
+    def iter_batches(self, requests: Sequence[GenerationRequest], args: GenerationArgs) -> Iterator[Batch]:
+        """Generations as the model produces them, so a store can commit each batch (a killed run resumes
+        after the last); a model that computes everything at once yields one batch."""
+        if requests:
+            yield list(enumerate(Generation(text) for text in self.generate(requests, args)))
 
     def close(self) -> None:
         """Release processes or memory the backend holds."""

@@ -15,13 +15,14 @@ evaluated, so neither can return an evaluated study's own impression.
 from __future__ import annotations
 
 import re
+from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
+from rgro_bench.clinical.sentences import punctuation_sentences
 from rgro_bench.data.clean import normalise_findings
 from rgro_bench.data.records import Study
 from rgro_bench.errors import ConfigError
-from rgro_bench.metrics.lexical import sentences
 from rgro_bench.models.base import BACKENDS, GenerationArgs, GenerationRequest, Model, ModelContext
 
 #: the most frequent impression of IU X-ray (345 of 3,331 reports)
@@ -53,7 +54,7 @@ class Lead(Model):
         self.spec = f"baseline:lead-{k}"
 
     def generate(self, requests: Sequence[GenerationRequest], args: GenerationArgs) -> list[str]:
-        return [" ".join(sentences(r.study.findings)[: self.k]) for r in requests]
+        return [" ".join(punctuation_sentences(r.study.findings)[: self.k]) for r in requests]
 
 
 class CopyFindings(Model):
@@ -64,69 +65,91 @@ class CopyFindings(Model):
         return [r.study.findings for r in requests]
 
 
-class TfidfNearestNeighbour(Model):
-    """Retrieval: return the training impression whose findings are nearest in TF-IDF cosine."""
+class _Retrieval(Model):
+    """A retrieval baseline: the impression of the nearest study of a pool. Built with a pool
+    (``Cls(train, source)``) it is fitted at once; built empty (as ``load_model`` builds it) it is fitted by
+    :meth:`fit`, which the runner calls for each task on that task's :func:`retrieval_pool`."""
 
     kind = "baseline"
-    spec = "baseline:tfidf-nn"
 
-    def __init__(self, train: Sequence[Study], source: str) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        self.train = list(train)
+    def __init__(self, train: Sequence[Study] | None = None, source: str | None = None) -> None:
+        self.train: list[Study] = []
         self.source = source
-        self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
-        self.matrix = self.vectorizer.fit_transform([s.findings for s in self.train])
+        if train is not None:
+            self._fit(list(train), source or "")
+
+    def fit(self, task: Any) -> None:
+        self._fit(*retrieval_pool(task, self.spec))
+
+    def _fit(self, train: list[Study], source: str) -> None:
+        self.train, self.source = train, source
+        self.index(train)
+
+    @abstractmethod
+    def index(self, train: list[Study]) -> None:
+        """Build the search index of ``train`` (the subclass's vectors)."""
+
+    @abstractmethod
+    def nearest(self, requests: Sequence[GenerationRequest]) -> list[int]:
+        """Index into ``train`` of each request's nearest study."""
 
     def identity(self) -> dict[str, Any]:
+        self._check_fitted()
         return {"spec": self.spec, "fitted_on": self.source, "n_train": len(self.train)}
 
     def generate(self, requests: Sequence[GenerationRequest], args: GenerationArgs) -> list[str]:
+        self._check_fitted()
         if not requests:
             return []
+        return [self.train[i].impression or "" for i in self.nearest(requests)]
+
+    def _check_fitted(self) -> None:
+        if not self.train:
+            raise ConfigError(f"{self.spec} needs a task to fit on; call fit(task) before generating")
+
+
+class TfidfNearestNeighbour(_Retrieval):
+    """Retrieval: return the training impression whose findings are nearest in TF-IDF cosine."""
+
+    spec = "baseline:tfidf-nn"
+
+    def index(self, train: list[Study]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
+        self.matrix = self.vectorizer.fit_transform([s.findings for s in train])
+
+    def nearest(self, requests: Sequence[GenerationRequest]) -> list[int]:
         queries = self.vectorizer.transform([r.study.findings for r in requests])
-        best = (queries @ self.matrix.T).toarray().argmax(axis=1)  # rows are L2-normalised: cosine
-        return [self.train[i].impression or "" for i in best]
+        return list((queries @ self.matrix.T).toarray().argmax(axis=1))  # rows are L2-normalised: cosine
 
 
-class DenseNearestNeighbour(Model):
+class DenseNearestNeighbour(_Retrieval):
     """Retrieval: return the training impression whose findings are nearest in sentence-embedding cosine."""
 
-    kind = "baseline"
     spec = "baseline:dense-nn"
     #: queries scored against the whole pool at a time: bounds the similarity matrix on large pools
     QUERY_CHUNK = 1024
 
-    def __init__(self, train: Sequence[Study], source: str) -> None:
+    def index(self, train: list[Study]) -> None:
         from rgro_bench import encoder
 
-        self.train = list(train)
-        self.source = source
-        self.matrix = encoder.embed([s.findings for s in self.train], desc=f"{self.spec}: encode {source}")
+        self.matrix = encoder.embed([s.findings for s in train], desc=f"{self.spec}: encode {self.source}")
 
     def identity(self) -> dict[str, Any]:
         from rgro_bench import encoder
 
-        return {
-            "spec": self.spec,
-            "fitted_on": self.source,
-            "n_train": len(self.train),
-            "encoder": encoder.MODEL_ID,
-            "weights_sha256": encoder.WEIGHTS_SHA256,
-        }
+        return {**super().identity(), "encoder": encoder.MODEL_ID, "weights_sha256": encoder.WEIGHTS_SHA256}
 
-    def generate(self, requests: Sequence[GenerationRequest], args: GenerationArgs) -> list[str]:
+    def nearest(self, requests: Sequence[GenerationRequest]) -> list[int]:
         from rgro_bench import encoder
 
-        if not requests:
-            return []
         queries = encoder.embed([r.study.findings for r in requests], desc=f"{self.spec}: encode queries")
-        best = [
+        return [
             i
             for start in range(0, len(queries), self.QUERY_CHUNK)
             for i in (queries[start : start + self.QUERY_CHUNK] @ self.matrix.T).argmax(axis=1)  # unit rows: cosine
         ]
-        return [self.train[i].impression or "" for i in best]
 
 
 def retrieval_pool(task, spec: str = "baseline:tfidf-nn") -> tuple[list[Study], str]:
@@ -134,8 +157,6 @@ def retrieval_pool(task, spec: str = "baseline:tfidf-nn") -> tuple[list[Study], 
     the task's ``train_source`` (default: its own train split), minus every study being evaluated."""
     from rgro_bench.tasks import get_task
 
-    if task is None:
-        raise ConfigError(f"{spec} needs a task to fit on")
     source = task.spec.train_source or f"{task.id}:train"
     source_task_id, _, split = source.partition(":")
     source_task = task if source_task_id == task.id else get_task(source_task_id)
@@ -176,9 +197,9 @@ def baseline_factory(target: str, context: ModelContext) -> Model:
     if target == "copy-findings":
         return CopyFindings()
     if target == "tfidf-nn":
-        return TfidfNearestNeighbour(*retrieval_pool(context.task, "baseline:tfidf-nn"))
+        return TfidfNearestNeighbour()  # fitted per task by the runner (Model.fit)
     if target == "dense-nn":
-        return DenseNearestNeighbour(*retrieval_pool(context.task, "baseline:dense-nn"))
+        return DenseNearestNeighbour()
     import difflib
 
     known = ["constant", "lead-2", "copy-findings", "tfidf-nn", "dense-nn"]

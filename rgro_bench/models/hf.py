@@ -14,14 +14,12 @@ from typing import Any
 from rgro_bench.errors import ConfigError
 from rgro_bench.models.backend import (
     BackendOptions,
-    Batch,
-    Generation,
     TokenizerBackend,
     decode_completion,
     truncate_at_stop,
     use_chat_template,
 )
-from rgro_bench.models.base import BACKENDS, GenerationArgs, GenerationRequest, ModelContext
+from rgro_bench.models.base import BACKENDS, Batch, Generation, GenerationArgs, GenerationRequest, ModelContext
 from rgro_bench.models.identity import resolve_model
 
 ACCEPTS = ("dtype", "device", "batch_size", "chat_template", "system_prompt", "revision", "trust_remote_code")

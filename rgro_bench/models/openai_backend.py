@@ -23,8 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from rgro_bench.errors import ConfigError, RgroError
-from rgro_bench.models.backend import Backend, BackendOptions, Batch, Generation, truncate_at_stop, with_system_prompt
-from rgro_bench.models.base import BACKENDS, GenerationArgs, GenerationRequest, ModelContext
+from rgro_bench.models.backend import Backend, BackendOptions, truncate_at_stop, with_system_prompt
+from rgro_bench.models.base import BACKENDS, Batch, Generation, GenerationArgs, GenerationRequest, ModelContext
 
 ACCEPTS = (
     "batch_size",

@@ -32,11 +32,12 @@ def split_spec(spec: str) -> tuple[str, str]:
     return kind, target
 
 
-def load_model(spec: str, task=None, options: dict[str, str] | None = None) -> Model:
+def load_model(spec: str, options: dict[str, str] | None = None) -> Model:
+    """The model a spec names, not yet fitted to any task (the runner calls ``Model.fit`` per task)."""
     _ensure_backends()
     kind, target = split_spec(spec)
     factory = BACKENDS.get(kind)
-    return factory(target, ModelContext(task=task, options=dict(options or {})))
+    return factory(target, ModelContext(options=dict(options or {})))
 
 
 def _ensure_backends() -> None:

@@ -4,35 +4,36 @@ generation arguments, scored again (new metrics, new metric versions) with no mo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from rgro_bench.errors import DataError
 from rgro_bench.jsonl import read_jsonl
-from rgro_bench.models.backend import Backend, Batch
-from rgro_bench.models.base import GenerationArgs, GenerationRequest
+from rgro_bench.models.base import GenerationArgs, GenerationRequest, Model
 from rgro_bench.results.schema import RunResult
 from rgro_bench.store.sqlite import STORE_FILENAME, GenerationStore
 
 
-class StoredModel(Backend):
-    """A model known only by its identity: every generation must already be in the store."""
+class StoredModel(Model):
+    """A model known only by its identity: every generation must already be in the store, which answers
+    before the model is asked (``store_generations``), so any request that reaches it is a miss."""
+
+    store_generations = True
 
     def __init__(self, spec: str, kind: str, identity: dict[str, Any], store: GenerationStore) -> None:
         self.spec, self.kind, self._identity, self.store = spec, kind, identity, store
-        self.generation_overrides = {}
 
     def identity(self) -> dict[str, Any]:
         return self._identity
 
-    def iter_batches(self, requests: Sequence[GenerationRequest], args: GenerationArgs) -> Iterator[Batch]:
+    def generate(self, requests: Sequence[GenerationRequest], args: GenerationArgs) -> list[str]:
         if requests:
             raise DataError(
                 f"store {self.store.path}: no generation of {self.spec} for {len(requests)} prompt(s) with these "
                 f"generation arguments ({json.dumps(args.as_dict())}); run the model on them first"
             )
-        yield from ()
+        return []
 
 
 def read_run(path: str | Path) -> tuple[RunResult, Path]:

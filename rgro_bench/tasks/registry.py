@@ -110,7 +110,7 @@ def task_names() -> list[str]:
 
 @cache
 def _load_task(path: Path) -> Task:
-    return Task(spec=load_spec(path), yaml_path=path)
+    return Task(spec=load_spec(path), yaml_path=path, lookup=get_task)
 
 
 def get_task(name_or_path: str, data_path: str | Path | None = None) -> Task:
@@ -119,9 +119,9 @@ def get_task(name_or_path: str, data_path: str | Path | None = None) -> Task:
     if name_or_path.endswith((".yaml", ".yml")):
         if not as_path.is_file():
             raise ConfigError(f"{as_path}: task file not found")
-        task = Task(spec=load_spec(as_path.resolve()), yaml_path=as_path.resolve())
+        task = Task(spec=load_spec(as_path.resolve()), yaml_path=as_path.resolve(), lookup=get_task)
     else:
         task = _load_task(_registered_path(name_or_path))
     if data_path is not None:
-        task = Task(spec=task.spec, yaml_path=task.yaml_path, data_path_override=Path(data_path))
+        task = Task(spec=task.spec, yaml_path=task.yaml_path, data_path_override=Path(data_path), lookup=get_task)
     return task

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from rgro_bench.data.loaders import load_records
 from rgro_bench.data.records import Study
 from rgro_bench.data.splits import grouped_split
-from rgro_bench.errors import DataError
+from rgro_bench.errors import ConfigError, DataError
 from rgro_bench.hashing import file_sha256
+from rgro_bench.tasks.generation import GenerationArgs, GenerationRequest, resolve_generation
+from rgro_bench.tasks.prompts import build_prompts
 from rgro_bench.tasks.radsum import load_radsum
 from rgro_bench.tasks.spec import TaskSpec
 
@@ -32,6 +36,9 @@ class Task:
     spec: TaskSpec
     yaml_path: Path | None = None
     data_path_override: Path | None = None
+    #: finds another task by id (a few-shot source); the registry passes its ``get_task``, so this module
+    #: needs no import of the registry (which imports it)
+    lookup: Callable[[str], Task] | None = field(default=None, repr=False, compare=False)
     _splits: dict[str, list[Study]] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -118,3 +125,38 @@ class Task:
 
     def split_sizes(self) -> dict[str, int]:
         return {name: len(studies) for name, studies in self.load().items()}
+
+    def fewshot_pool(self) -> list[Study]:
+        """The studies few-shot examples are drawn from: ``prompt.fewshot_source`` (default: the train split)."""
+        prompt = self.spec.prompt
+        if prompt.fewshot == 0:
+            return []
+        if prompt.fewshot_source is None:
+            return self.studies("train")
+        task_id, _, split = prompt.fewshot_source.partition(":")
+        if self.lookup is None:
+            raise ConfigError(f"{self.template_where}: fewshot_source {prompt.fewshot_source!r} names another task")
+        return self.lookup(task_id).studies(split or "train")
+
+    def requests(
+        self,
+        split: str | None = None,
+        *,
+        ids: Sequence[str] | None = None,
+        limit: int | None = None,
+        seed: int = 0,
+    ) -> list[GenerationRequest]:
+        """What a model is asked on ``split`` (default: the evaluation split): one request per study, in
+        split order, with its prompt. ``ids`` keeps those studies only, ``limit`` then the first N; the
+        few-shot examples are drawn with ``seed``."""
+        studies = self.studies(split)
+        if ids is not None:
+            wanted = set(ids)
+            studies = [s for s in studies if s.id in wanted]
+        studies = studies[:limit] if limit else studies
+        prompts = build_prompts(self.spec.prompt, studies, self.fewshot_pool(), seed=seed, where=self.template_where)
+        return [GenerationRequest(s, p) for s, p in zip(studies, prompts, strict=True)]
+
+    def generation_args(self, seed: int, *overrides: Mapping[str, Any] | None) -> GenerationArgs:
+        """The task's generation block with ``overrides`` applied in order (:func:`resolve_generation`)."""
+        return resolve_generation(self.spec.generation, seed, *overrides)

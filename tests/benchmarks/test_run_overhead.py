@@ -23,9 +23,9 @@ METRICS = ["rouge", "bleu", "length"]
 
 
 def measure(spec: str, workdir: Path) -> dict[str, float]:
-    from rgro_bench.models import GenerationRequest, load_model
-    from rgro_bench.runner import evaluate, generation_args
-    from rgro_bench.tasks import build_prompts, get_task
+    from rgro_bench.models import load_model
+    from rgro_bench.runner import evaluate
+    from rgro_bench.tasks import get_task
 
     task = get_task("iu-xray")
     # distinct findings only: the store generates a repeated prompt once, which would flatter the run
@@ -33,10 +33,8 @@ def measure(spec: str, workdir: Path) -> dict[str, float]:
     for study in task.studies("test"):
         distinct.setdefault(study.findings, study)
     studies = list(distinct.values())[:N_PROMPTS]
-    requests = [
-        GenerationRequest(s, p) for s, p in zip(studies, build_prompts(task.spec.prompt, studies, []), strict=True)
-    ]
-    args = generation_args(task, 0, {"max_new_tokens": MAX_NEW_TOKENS})
+    requests = task.requests("test", ids=[s.id for s in studies])
+    args = task.generation_args(0, {"max_new_tokens": MAX_NEW_TOKENS})
     model = load_model(spec)
     try:
         model.generate(requests[:2], args)  # warm-up: first-call allocations belong to neither side
