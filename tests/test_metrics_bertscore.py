@@ -178,3 +178,28 @@ def test_environment_names_another_model_and_layer(tiny_bert, monkeypatch):
 def test_a_layer_the_model_lacks_is_an_error(tiny_bert):
     with pytest.raises(ConfigError, match="num_layers=3 but it has 2 layers"):
         get_metric("bertscore", model=str(tiny_bert), num_layers=3).compute(SAMPLES)
+
+
+def test_references_are_encoded_once_and_score_as_bert_score_does(needs_bert_score, monkeypatch):
+    import bert_score.utils
+
+    from rgro_bench.metrics.bertscore import _scorer
+    from rgro_bench.tasks import get_task
+
+    studies = [s for s in get_task("iu-xray").studies("test") if s.impression][:24]
+    refs = [s.impression for s in studies]
+    cached = _scorer(str(encoder.default_folder()), DEFAULT_LAYER, None)
+    cached.references.clear()
+    encoded = []
+    original = bert_score.utils.get_bert_embedding
+    monkeypatch.setattr(
+        bert_score.utils, "get_bert_embedding", lambda texts, *a, **k: encoded.extend(texts) or original(texts, *a, **k)
+    )
+    for cands in ([s.findings for s in studies], ["Unremarkable chest, per this test."] * len(refs)):
+        encoded.clear()
+        ours = cached.score(cands, refs, batch_size=8)
+        theirs = cached.scorer.score(cands, refs, batch_size=8)  # bert-score itself, every text encoded
+        assert all(np.allclose(a.numpy(), b.numpy(), atol=1e-6) for a, b in zip(ours, theirs, strict=True))
+        assert set(refs) <= set(cached.references)
+    # the second call encoded its one new candidate (and bert-score then everything); the references once
+    assert encoded.count(refs[0]) == 1 and encoded.count("Unremarkable chest, per this test.") == 2

@@ -30,6 +30,7 @@ import numpy as np
 from rgro_bench import encoder
 from rgro_bench.errors import ConfigError
 from rgro_bench.metrics.base import Metric, MetricOutput, Sample, register_metric
+from rgro_bench.metrics.bertscore_cache import ReferenceCachedScorer
 
 MODEL_ENV = "RGRO_BERTSCORE_MODEL"
 LAYERS_ENV = "RGRO_BERTSCORE_LAYERS"
@@ -133,8 +134,8 @@ class BertScore(Metric):
 
 @functools.lru_cache(maxsize=2)
 def _scorer(model: str, layers: int | None, device: str | None) -> Any:
-    """A BERTScorer for ``model`` at ``layers``, built once per process: loading costs seconds and a
-    leaderboard build scores every entry."""
+    """A BERTScorer for ``model`` at ``layers``, built once per process (loading costs seconds and a
+    leaderboard build scores every entry), that encodes each reference once."""
     from bert_score import BERTScorer
     from bert_score.utils import model2layers
     from transformers import AutoConfig
@@ -149,4 +150,4 @@ def _scorer(model: str, layers: int | None, device: str | None) -> Any:
     # so bound it by the position embeddings (RoBERTa reserves two of them for its padding offset).
     limit = getattr(config, "max_position_embeddings", 512) - (2 if config.model_type == "roberta" else 0)
     scorer._tokenizer.model_max_length = min(scorer._tokenizer.model_max_length, limit)
-    return scorer
+    return ReferenceCachedScorer(scorer)  # the entries of a task share their references: encoded once

@@ -19,11 +19,11 @@ PAIRS = 1000
 
 @pytest.fixture(scope="module")
 def samples() -> list[Sample]:
-    from rgro_bench.metrics.lexical import sentences
+    from rgro_bench.clinical.sentences import punctuation_sentences
     from rgro_bench.tasks import get_task
 
     studies = [s for s in get_task("iu-xray").all_studies() if s.impression][:PAIRS]
-    return [Sample(s.id, s.findings, " ".join(sentences(s.findings)[:2]), s.impression) for s in studies]
+    return [Sample(s.id, s.findings, " ".join(punctuation_sentences(s.findings)[:2]), s.impression) for s in studies]
 
 
 def test_bertscore_speed(benchmark, samples, monkeypatch):
@@ -34,9 +34,15 @@ def test_bertscore_speed(benchmark, samples, monkeypatch):
     start = time.perf_counter()
     metric.compute(samples[:1])  # loads the model and checks its weights
     load = time.perf_counter() - start
-    benchmark.pedantic(metric.compute, args=(samples,), rounds=1, iterations=1)
+    scorer = metric._scorer()
+
+    def cold() -> object:  # every reference encoded again: the cost of a task's first entry
+        scorer.references.clear()
+        return metric.compute(samples)
+
+    benchmark.pedantic(cold, rounds=1, iterations=1)
     start, cpu = time.perf_counter(), time.process_time()
-    out = metric.compute(samples)
+    out = cold()
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     print(
         f"\nBERTScore ({metric.version}) over {len(samples)} IU pairs: {len(samples) / wall:,.1f} pairs/s, "
