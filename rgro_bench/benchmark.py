@@ -5,7 +5,8 @@ harness never imports the trainers.
     python -m rgro_bench.benchmark [--leaderboard-dir leaderboards] [--runs-dir runs/benchmark] [--task ID]
 
 Each run's typed results and per-sample JSONL go to ``RUNS_DIR/<task>/<model>/``; the leaderboard
-recomputes every number from the predictions, then the tables are rebuilt and printed.
+recomputes every number from the predictions. Task by task, each table prints as soon as its entries are in;
+then every file of the leaderboard is rebuilt.
 """
 
 from __future__ import annotations
@@ -92,17 +93,14 @@ def retrieval_training_data(task) -> list:
     return [{"task": source.partition(":")[0], "ids": [s.id for s in pool]}]
 
 
-def run_contender(contender: Contender, tasks: list, runs_dir: Path, seed: int) -> dict:
-    """task id -> the contender's evaluation of it (predictions and scores)."""
+def evaluate_contender(contender: Contender, task, runs_dir: Path, seed: int):
+    """The contender's evaluation of ``task`` (predictions and scores), its summary printed."""
     from rgro_bench.results.summary import print_summary
     from rgro_bench.runner import evaluate
 
-    evaluations = {}
-    for task in tasks:
-        evaluation = evaluate(contender.spec, task, output_dir=runs_dir, seed=seed, model_args=contender.model_args)
-        print_summary(evaluation.result, evaluation.results_path)
-        evaluations[task.id] = evaluation
-    return evaluations
+    evaluation = evaluate(contender.spec, task, output_dir=runs_dir, seed=seed, model_args=contender.model_args)
+    print_summary(evaluation.result, evaluation.results_path)
+    return evaluation
 
 
 def submit_evaluations(leaderboard_dir: Path, card: dict, evaluations: dict, seed: int) -> None:
@@ -117,19 +115,20 @@ def submit_evaluations(leaderboard_dir: Path, card: dict, evaluations: dict, see
     submit_predictions(leaderboard_dir, card, predictions, replace=True, seed=seed, build=False, scored=scored)
 
 
-def submit_contender(leaderboard_dir: Path, contender: Contender, tasks: list, runs_dir: Path, seed: int) -> None:
+def submit_contender(leaderboard_dir: Path, contender: Contender, evaluations: dict, task, seed: int) -> None:
+    """Enter (or re-enter) the contender with its evaluations so far (task id -> evaluation), ``task`` the
+    latest: one entry across tasks, so each re-entry adds a task and re-scores nothing."""
     if contender.spec in RETRIEVAL_SPECS:
         # Fitted per task (the pool excludes each evaluated split), so it enters once per task with the
         # exact ids it was fitted on: the contamination check then sees the truth.
-        for task in tasks:
-            card = {
-                **contender.card,
-                "name": f"{contender.card['name']} ({task.id})",
-                "training_data": retrieval_training_data(task),
-            }
-            submit_evaluations(leaderboard_dir, card, run_contender(contender, [task], runs_dir, seed), seed)
+        card = {
+            **contender.card,
+            "name": f"{contender.card['name']} ({task.id})",
+            "training_data": retrieval_training_data(task),
+        }
+        submit_evaluations(leaderboard_dir, card, {task.id: evaluations[task.id]}, seed)
         return
-    submit_evaluations(leaderboard_dir, contender.card, run_contender(contender, tasks, runs_dir, seed), seed)
+    submit_evaluations(leaderboard_dir, contender.card, evaluations, seed)
 
 
 def parser(description: str | None) -> argparse.ArgumentParser:
@@ -145,21 +144,25 @@ def parser(description: str | None) -> argparse.ArgumentParser:
 
 
 def run_benchmark(args: argparse.Namespace, contenders: list[Contender]) -> int:
-    """Submit each contender on every offline task (of ``args.task``), rebuild the leaderboard and print
-    its Markdown tables from the tables just built; 2 with a one-line error on bad input."""
-    from rgro_bench.leaderboard import build_leaderboard
+    """Submit each contender on every offline task (of ``args.task``), task by task, printing each task's
+    Markdown table as soon as its entries are in; then rebuild the leaderboard's files. 2 with a one-line
+    error on bad input."""
+    from rgro_bench.leaderboard import build_leaderboard, preview_tables
     from rgro_bench.leaderboard.render import table_markdown
 
     try:
         tasks = [t for t in offline_tasks() if args.task is None or t.id in args.task]
-        for contender in contenders:
-            submit_contender(args.leaderboard_dir, contender, tasks, args.runs_dir, args.seed)
-        report = build_leaderboard(args.leaderboard_dir, seed=args.seed)
+        evaluations: dict[Contender, dict] = {c: {} for c in contenders}
+        for task in tasks:
+            for contender in contenders:
+                evaluations[contender][task.id] = evaluate_contender(contender, task, args.runs_dir, args.seed)
+                submit_contender(args.leaderboard_dir, contender, evaluations[contender], task, args.seed)
+            for table in preview_tables(args.leaderboard_dir, [task.id], seed=args.seed).tables:
+                print(f"\n{args.leaderboard_dir / f'{table.task.id}.md'}\n{table_markdown(table)}", flush=True)
+        build_leaderboard(args.leaderboard_dir, seed=args.seed)
     except RgroError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    for table in report.tables:
-        print(f"\n{args.leaderboard_dir / f'{table.task.id}.md'}\n{table_markdown(table)}")
     return 0
 
 

@@ -143,7 +143,7 @@ def test_credentialed_scores_are_accepted_and_predictions_refused(tmp_path, cred
     (folder / "predictions" / f"{credentialed_task}.jsonl").unlink()
     (folder / "scores").mkdir()
     shutil.copy(scores_path, folder / "scores" / f"{credentialed_task}.json")
-    entry = submit_path(tmp_path / "lb", folder)
+    entry = submit_path(tmp_path / "lb", folder).entry
     assert entry.tasks[credentialed_task].source == "self-computed (credentialed data)"
     assert not list((tmp_path / "lb").rglob(f"predictions/{credentialed_task}.jsonl"))
     assert not (tmp_path / "lb" / "cache" / credentialed_task).exists()

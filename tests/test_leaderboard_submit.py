@@ -38,7 +38,7 @@ def test_baseline_from_the_runner_is_ranked_with_recomputed_numbers(tmp_path, fi
     submit_predictions(
         tmp_path, {"name": "baseline:constant", "authors": ["rgro-bench"]}, {"iu-xray": baseline}, build=False
     )
-    entry = submit_predictions(tmp_path, CARD, {"iu-xray": first_sentence})
+    entry = submit_predictions(tmp_path, CARD, {"iu-xray": first_sentence}).entry
 
     table = json.loads((tmp_path / "iu-xray.json").read_text())
     assert table["primary_metric"] == "bertscore_f1"
@@ -77,7 +77,7 @@ def test_a_runners_scored_run_is_reused_only_when_it_is_what_the_leaderboard_wou
 
     entry = submit_predictions(
         tmp_path, CARD, {"iu-xray": predictions}, build=False, scored={"iu-xray": evaluation.scored}
-    )
+    ).entry
     assert calls == []  # verified and reused: scored once, by the runner
     assert entry.tasks["iu-xray"].metrics == evaluation.result.metrics
 
@@ -90,7 +90,7 @@ def test_a_runners_scored_run_is_reused_only_when_it_is_what_the_leaderboard_wou
     reseeded = evaluate("baseline:lead-2", "iu-xray", output_dir=None, seed=3)
     again = submit_predictions(
         tmp_path, CARD, {"iu-xray": predictions}, build=False, replace=True, scored={"iu-xray": reseeded.scored}
-    )
+    ).entry
     assert calls == [1, 1]
     assert again.tasks["iu-xray"].metrics == entry.tasks["iu-xray"].metrics
 
@@ -185,7 +185,7 @@ def test_same_name_needs_replace(tmp_path, first_sentence):
     with pytest.raises(SubmissionError, match="already exists"):
         submit_predictions(tmp_path, CARD, {"iu-xray": first_sentence}, build=False)
     constant = constant_predictions("iu-xray")
-    entry = submit_predictions(tmp_path, CARD, {"iu-xray": constant}, replace=True, build=False)
+    entry = submit_predictions(tmp_path, CARD, {"iu-xray": constant}, replace=True, build=False).entry
     assert entry.tasks["iu-xray"].predictions_sha256 == predictions_sha256(constant)
     assert [p.name for p in (tmp_path / "submissions").iterdir()] == ["first-sentence"]
 
@@ -196,7 +196,7 @@ def test_archives_are_accepted_and_escaping_members_refused(tmp_path, first_sent
     with zipfile.ZipFile(archive, "w") as zf:
         for path in folder.rglob("*"):
             zf.write(path, "my-model/" + str(path.relative_to(folder)))
-    entry = submit_path(tmp_path / "lb", archive)
+    entry = submit_path(tmp_path / "lb", archive).entry
     assert entry.slug == "first-sentence"
 
     evil = tmp_path / "evil.tar.gz"
@@ -212,3 +212,35 @@ def test_unknown_task_file_gets_did_you_mean(tmp_path, first_sentence):
         SubmissionError, match=r"predictions/iu-xry.jsonl: unknown task 'iu-xry'.*Did you mean 'iu-xray'"
     ):
         submit_path(tmp_path / "lb", folder)
+
+
+def test_submit_reports_from_the_tables_it_built_not_from_the_files(tmp_path, first_sentence, capsys, monkeypatch):
+    from rgro_bench.leaderboard import build
+
+    monkeypatch.setattr(build, "write_task_files", lambda layout, table: None)  # no <task>.json to read back
+    folder = write_submission(tmp_path / "sub", CARD, {"iu-xray": first_sentence})
+    assert main(["submit", str(folder), "--leaderboard-dir", str(tmp_path / "lb")]) == 0
+    assert not (tmp_path / "lb" / "iu-xray.json").exists()
+    out = capsys.readouterr().out
+    assert "  iu-xray: rank 1 of 1, bertscore_f1 0." in out and "group 1" in out
+
+
+def test_intake_checks_once_and_what_follows_trusts_its_checked_predictions(tmp_path, first_sentence, monkeypatch):
+    from rgro_bench.leaderboard import submission
+    from rgro_bench.leaderboard.submission import CheckedPredictions, read_submission
+
+    folder = write_submission(tmp_path / "sub", CARD, {"iu-xray": first_sentence})
+    read = read_submission(folder)
+    accepted = read.predictions["iu-xray"]
+    assert isinstance(accepted, CheckedPredictions) and accepted == first_sentence
+    with pytest.raises(TypeError):
+        accepted.texts["x"] = "changed"  # frozen: what was checked is what is scored
+    checks = []
+    original = submission.check_predictions
+    monkeypatch.setattr(submission, "check_predictions", lambda *a: checks.append(a[0]) or original(*a))
+    submitted = submit_predictions(tmp_path / "lb", read.card, read.predictions, build=False)
+    assert checks == [] and submitted.report is None and submitted.placements() == []
+    # a plain mapping, or predictions checked against other data, are checked
+    stale = CheckedPredictions("iu-xray", "0" * 64, accepted.split, accepted.texts)
+    submit_predictions(tmp_path / "lb2", CARD, {"iu-xray": stale}, build=False, scored=None)
+    assert checks == ["predictions/iu-xray"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -55,23 +54,21 @@ def submit_command(args: argparse.Namespace) -> int:
     from rgro_bench.leaderboard import SubmissionError, submit_path
 
     try:
-        entry = submit_path(args.leaderboard_dir, args.path, replace=args.replace)
+        submitted = submit_path(args.leaderboard_dir, args.path, replace=args.replace)
     except SubmissionError as exc:
         return _refused(exc.errors)
+    entry = submitted.entry
     for warning in entry.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"accepted {entry.card.name!r} as {entry.slug}")
-    for task_id in entry.tasks:
-        table = json.loads((args.leaderboard_dir / f"{task_id}.json").read_text(encoding="utf-8"))
-        row = next((r for r in table["rows"] if r["slug"] == entry.slug), None)
-        if row is None:  # left out of this build; the warning above says why
-            print(f"  {task_id}: not in the table")
+    for place in submitted.placements():
+        if place.rank is None:  # left out of this build; the warning above says why
+            print(f"  {place.task_id}: not in the table")
             continue
-        value = row["metrics"].get(table["primary_metric"], {}).get("value")
-        shown = "—" if value is None else f"{value:.4f}"
+        shown = "—" if place.value is None else f"{place.value:.4f}"
         print(
-            f"  {task_id}: rank {row['rank']} of {sum(r['rank'] is not None for r in table['rows'])}, "
-            f"{table['primary_metric']} {shown}, group {row['group'] or '—'}"
+            f"  {place.task_id}: rank {place.rank} of {place.ranked}, {place.metric} {shown}, "
+            f"group {place.group or '—'}"
         )
     return 0
 
@@ -90,7 +87,7 @@ def build_command(args: argparse.Namespace) -> int:
 def score_local_command(args: argparse.Namespace) -> int:
     from rgro_bench.errors import DataError
     from rgro_bench.leaderboard import SubmissionError, score_credentialed
-    from rgro_bench.leaderboard.submission import check_predictions, eval_ids, jsonl_rows
+    from rgro_bench.leaderboard.submission import intake, jsonl_rows
     from rgro_bench.results.io import write_json
     from rgro_bench.tasks import get_task
 
@@ -99,9 +96,8 @@ def score_local_command(args: argparse.Namespace) -> int:
         raise DataError(f'{args.predictions}: not found; expected a JSONL of {{"id", "prediction"}} lines')
     where = str(args.predictions)
     rows, problems = jsonl_rows(where, args.predictions.read_bytes())
-    ids, split = eval_ids(task)
-    predictions, more = check_predictions(where, rows, ids, split)
-    if problems or more:
+    predictions, more = intake(where, rows, task)
+    if problems or predictions is None:
         return _refused(problems + more)
     try:
         scores = score_credentialed(task, predictions)

@@ -3,10 +3,10 @@ significance groups, and tables rendered to CSV/JSON, Markdown, one static HTML 
 
 Heavy parts (matplotlib) load only when a build renders."""
 
-from rgro_bench.leaderboard.build import BuildReport, build_leaderboard
+from rgro_bench.leaderboard.build import BuildReport, build_leaderboard, preview_tables
 from rgro_bench.leaderboard.schema import CredentialedScores, Entry, ModelCard
 from rgro_bench.leaderboard.submission import SubmissionError
-from rgro_bench.leaderboard.submit import score_credentialed, submit_path, submit_predictions
+from rgro_bench.leaderboard.submit import Submitted, score_credentialed, submit_path, submit_predictions
 
 __all__ = [
     "BuildReport",
@@ -14,7 +14,9 @@ __all__ = [
     "Entry",
     "ModelCard",
     "SubmissionError",
+    "Submitted",
     "build_leaderboard",
+    "preview_tables",
     "score_credentialed",
     "submit_path",
     "submit_predictions",

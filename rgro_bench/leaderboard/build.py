@@ -6,6 +6,7 @@ a metric's version changed, or when the task data changed; the entry's numbers a
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,12 +82,15 @@ def _cached_json(path: Path) -> dict:
     return cached if isinstance(cached, dict) else {}
 
 
-def refresh_entry(layout: Layout, entry: Entry, warnings: list[str], seed: int) -> Entry:
-    """Re-score the entry's public tasks whose cache is missing or stale; returns the updated entry."""
+def refresh_entry(
+    layout: Layout, entry: Entry, warnings: list[str], seed: int, task_ids: Collection[str] | None = None
+) -> Entry:
+    """Re-score the entry's public tasks (of ``task_ids``, default all) whose cache is missing or stale;
+    returns the updated entry."""
     changed = False
     left_out: set[str] = set()
     for task_id, task_entry in list(entry.tasks.items()):
-        if task_entry.source != "recomputed":
+        if task_entry.source != "recomputed" or (task_ids is not None and task_id not in task_ids):
             continue
         try:
             task = get_task(task_id)
@@ -208,12 +212,14 @@ def task_table(layout: Layout, task: Task, task_entries: list[Entry], reported: 
     return table
 
 
-def build_tables(layout: Layout, seed: int = 0) -> BuildReport:
+def build_tables(layout: Layout, seed: int = 0, task_ids: Collection[str] | None = None) -> BuildReport:
+    """The tables of every task with an entry or a reported row, or of ``task_ids`` only (the other tasks'
+    entries are then neither refreshed nor drawn)."""
     warnings: list[str] = []
     accepted = []
     for entry in tqdm(entries(layout, warnings), desc="entries", leave=False):
         try:
-            accepted.append(refresh_entry(layout, entry, warnings, seed))
+            accepted.append(refresh_entry(layout, entry, warnings, seed, task_ids))
         except RgroError as exc:
             warnings.append(f"{entry.slug}: left out of the tables ({exc})")
     try:
@@ -221,9 +227,9 @@ def build_tables(layout: Layout, seed: int = 0) -> BuildReport:
     except ConfigError as exc:  # the entries' tables are still built
         warnings.append(f"reported rows left out ({exc})")
         reported = []
-    task_ids = sorted({t for e in accepted for t in e.tasks} | {r.task for r in reported})
+    found = sorted({t for e in accepted for t in e.tasks} | {r.task for r in reported})
     tables = []
-    for task_id in task_ids:
+    for task_id in [t for t in found if task_ids is None or t in task_ids]:
         try:
             task = get_task(task_id)
         except RgroError as exc:
@@ -242,6 +248,15 @@ def build_locked(layout: Layout, seed: int = 0) -> BuildReport:
         write_plot(layout, table)
     write_index(layout, report.tables)
     return report
+
+
+def preview_tables(leaderboard_dir: str | Path, task_ids: Collection[str], *, seed: int = 0) -> BuildReport:
+    """The tables of ``task_ids`` as a build would make them now, rendered nowhere (a build refreshes the
+    score caches it reads, and so does this): ``nox -s benchmark`` shows each task's table as soon as its
+    entries are in, before the build that writes every file."""
+    layout = Layout(Path(leaderboard_dir))
+    with layout.lock():
+        return build_tables(layout, seed, task_ids)
 
 
 def build_leaderboard(leaderboard_dir: str | Path, *, seed: int = 0) -> BuildReport:

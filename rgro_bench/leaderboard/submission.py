@@ -15,9 +15,10 @@ import tarfile
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -51,11 +52,54 @@ class SubmissionError(RgroError):
         super().__init__("\n".join(errors))
 
 
+@dataclass(frozen=True, eq=False)
+class CheckedPredictions(Mapping[str, str]):
+    """One task's predictions as intake accepted them: every id of the evaluated split once, in split
+    order, each a usable impression. Read-only, and stamped with the task data it was checked against, so
+    what follows intake (recompute, submit) uses it as it is instead of checking it again."""
+
+    task_id: str
+    data_hash: str
+    split: str
+    texts: Mapping[str, str]
+
+    def __getitem__(self, sample_id: str) -> str:
+        return self.texts[sample_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.texts)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def checked_for(self, task: Task) -> bool:
+        """Whether intake checked these against ``task`` as its data is now."""
+        return self.task_id == task.id and self.data_hash == task.data_hash
+
+
+def intake(where: str, rows: Iterable[tuple[str, Any]], task: Task) -> tuple[CheckedPredictions | None, list[str]]:
+    """Check (location, parsed object) rows against ``task``'s evaluated split: the checked predictions,
+    or None and the problems found."""
+    ids, split = eval_ids(task)
+    predictions, problems = check_predictions(where, rows, ids, split)
+    if problems:
+        return None, problems
+    return CheckedPredictions(task.id, task.data_hash, split, MappingProxyType(predictions)), []
+
+
+def checked(where: str, predictions: Mapping[str, str], task: Task) -> tuple[CheckedPredictions | None, list[str]]:
+    """``predictions`` (id -> text) as checked for ``task``: as given when intake already checked them for
+    it, else through :func:`intake`."""
+    if isinstance(predictions, CheckedPredictions) and predictions.checked_for(task):
+        return predictions, []
+    return intake(where, [(f"id {i!r}", {"id": i, "prediction": p}) for i, p in predictions.items()], task)
+
+
 @dataclass
 class Submission:
     card: ModelCard
     card_sha256: str
-    predictions: dict[str, dict[str, str]] = field(default_factory=dict)  # task -> id -> text, split order
+    predictions: dict[str, CheckedPredictions] = field(default_factory=dict)  # task -> checked predictions
     credentialed: dict[str, CredentialedScores] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -303,10 +347,10 @@ def read_submission(folder: Path) -> Submission:
             errors.append(f"{where}: {path.stat().st_size:,} bytes; expected at most {FILE_MAX_BYTES:,}")
             continue
         rows, problems = jsonl_rows(where, path.read_bytes())
-        ids, split = eval_ids(task)
-        predictions, more = check_predictions(where, rows, ids, split)
+        predictions, more = intake(where, rows, task)
         errors += problems + more
-        submission.predictions[task.id] = predictions
+        if predictions is not None:
+            submission.predictions[task.id] = predictions
 
     score_files = sorted((folder / "scores").glob("*")) if (folder / "scores").is_dir() else []
     for path in score_files:

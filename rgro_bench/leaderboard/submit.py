@@ -7,20 +7,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from rgro_bench.errors import RgroError
-from rgro_bench.leaderboard.build import build_locked
+from rgro_bench.leaderboard.build import BuildReport, build_locked
 from rgro_bench.leaderboard.recompute import metric_versions, recomputed_entry, score_task
 from rgro_bench.leaderboard.schema import CredentialedScores, Entry, ModelCard, TaskEntry
 from rgro_bench.leaderboard.store import Layout, entry_slug, install_entry, write_cache
 from rgro_bench.leaderboard.submission import (
+    CheckedPredictions,
     SubmissionError,
-    check_predictions,
-    eval_ids,
+    checked,
     predictions_sha256,
     pydantic_errors,
     read_submission,
@@ -49,19 +50,17 @@ def score_credentialed(task: str | Task, predictions: Mapping[str, str], *, seed
     """Score a credentialed task on the machine that holds its data; the result (not the predictions)
     goes into a submission as ``scores/<task>.json``."""
     task = get_task(task) if isinstance(task, str) else task
-    ids, split = eval_ids(task)
-    rows = [(f"id {i!r}", {"id": i, "prediction": p}) for i, p in predictions.items()]
-    checked, errors = check_predictions(f"predictions for {task.id}", rows, ids, split)
-    if errors:
+    accepted, errors = checked(f"predictions for {task.id}", predictions, task)
+    if accepted is None:
         raise SubmissionError(errors)
-    scored = score_task(task, checked, seed=seed)
+    scored = score_task(task, accepted, seed=seed)
     return CredentialedScores(
         task=task.id,
         task_version=task.version,
         data_hash=task.data_hash,
-        split=split,
-        n=len(checked),
-        predictions_sha256=predictions_sha256(checked),
+        split=accepted.split,
+        n=len(accepted),
+        predictions_sha256=predictions_sha256(dict(accepted)),
         metric_versions=metric_versions(task.spec.metrics),
         metrics=scored.aggregates,
         rgro_bench=__version__,
@@ -94,11 +93,13 @@ def submit_predictions(
     warnings: list[str] | None = None,
     card_sha256: str | None = None,
     scored: Mapping[str, ScoredRun] | None = None,
-) -> Entry:
-    """Validate, recompute and store an entry; rebuild the tables unless ``build`` is False.
+) -> Submitted:
+    """Validate, recompute and store an entry; rebuild the tables unless ``build`` is False. Returns the
+    entry and the tables it built, so a caller reports from them rather than from the files written.
 
     ``predictions`` maps task id -> {study id -> impression} and must cover each task's evaluated split
-    exactly. ``scored`` (task id -> run) offers runs already scored from these predictions, reused only
+    exactly; predictions intake already checked for the task (``CheckedPredictions``) are not checked
+    again. ``scored`` (task id -> run) offers runs already scored from these predictions, reused only
     where ``score_task`` verifies them. Raises ``SubmissionError`` (one line per problem) when anything
     is wrong."""
     card, card_warnings = _validated_card(model_card)
@@ -110,7 +111,7 @@ def submit_predictions(
     errors: list[str] = []
     tasks: dict[str, TaskEntry] = {}
     caches = {}
-    stored: dict[str, dict[str, str]] = {}
+    stored: dict[str, CheckedPredictions] = {}
     for task_id, rows in predictions.items():
         task = get_task(task_id)
         where = f"predictions/{task.id}"
@@ -120,15 +121,12 @@ def submit_predictions(
                 "submit scores made with `rgro-bench leaderboard score-local` instead"
             )
             continue
-        ids, split = eval_ids(task)
-        checked, problems = check_predictions(
-            where, [(f"id {i!r}", {"id": i, "prediction": p}) for i, p in rows.items()], ids, split
-        )
-        if problems:
+        accepted, problems = checked(where, rows, task)
+        if accepted is None:
             errors += problems
             continue
-        run = score_task(task, checked, seed=seed, prior=(scored or {}).get(task.id))
-        tasks[task.id], caches[task.id], stored[task.id] = recomputed_entry(task, checked, run), run, checked
+        run = score_task(task, accepted, seed=seed, prior=(scored or {}).get(task.id))
+        tasks[task.id], caches[task.id], stored[task.id] = recomputed_entry(task, accepted, run), run, accepted
     for task_id, scores in (credentialed or {}).items():
         tasks[task_id] = credentialed_entry(scores)
     if not tasks and not errors:
@@ -150,16 +148,60 @@ def submit_predictions(
         for task_id, run in caches.items():
             write_cache(layout, task_id, slug, run.per_sample)
         install_entry(layout, entry, stored)
-        if build:
-            _build_after_install(layout, entry, seed)
-    return entry
+        report = _build_after_install(layout, entry, seed) if build else None
+    return Submitted(entry, report)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where an entry landed in one task's table: its rank among the ranked rows, its primary metric's
+    value and its significance group (None where the table left it out)."""
+
+    task_id: str
+    metric: str
+    rank: int | None = None
+    ranked: int = 0
+    value: float | None = None
+    group: int | None = None
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What a submit built: the entry as stored and, when it rebuilt the tables, their build report."""
+
+    entry: Entry
+    report: BuildReport | None = None
+
+    def placements(self) -> list[Placement]:
+        """The entry's place in the table of each of its tasks, in the entry's order (none without a build)."""
+        tables = {t.task.id: t for t in self.report.tables} if self.report else {}
+        out = []
+        for task_id in self.entry.tasks if self.report else []:
+            table = tables.get(task_id)
+            row = None if table is None else next((r for r in table.rows if r.slug == self.entry.slug), None)
+            if table is None or row is None:
+                out.append(Placement(task_id, table.primary.name if table else ""))
+                continue
+            primary = table.primary.name
+            value = row.metrics.get(primary)
+            out.append(
+                Placement(
+                    task_id,
+                    primary,
+                    rank=row.rank,
+                    ranked=sum(r.rank is not None for r in table.rows),
+                    value=None if value is None else value.value,
+                    group=row.verdict.group if row.verdict else None,
+                )
+            )
+        return out
 
 
 class BuildFailedError(RgroError):
     """The entry is installed, but the tables could not be rebuilt: the submitter must not resubmit."""
 
 
-def _build_after_install(layout: Layout, entry: Entry, seed: int) -> None:
+def _build_after_install(layout: Layout, entry: Entry, seed: int) -> BuildReport:
     try:
         report = build_locked(layout, seed=seed)
     except (RgroError, OSError) as exc:
@@ -172,6 +214,7 @@ def _build_after_install(layout: Layout, entry: Entry, seed: int) -> None:
             "fix it and run `rgro-bench leaderboard build`"
         ) from None
     entry.warnings += [w for w in report.warnings if w.startswith(f"{entry.slug}:")]
+    return report
 
 
 def _refuse_existing(layout: Layout, slug: str, name: str, replace: bool) -> None:
@@ -184,7 +227,7 @@ def _refuse_existing(layout: Layout, slug: str, name: str, replace: bool) -> Non
         )
 
 
-def submit_path(leaderboard_dir: str | Path, path: str | Path, *, replace: bool = False, seed: int = 0) -> Entry:
+def submit_path(leaderboard_dir: str | Path, path: str | Path, *, replace: bool = False, seed: int = 0) -> Submitted:
     """``rgro-bench submit PATH``: a submission folder or archive."""
     with unpacked(Path(path)) as folder:
         submission = read_submission(folder)
