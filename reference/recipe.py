@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from reference.config_files import CONFIG_DIR, parse_config, read_yaml
+from reference.config_files import CONFIG_DIR, read_yaml
 
 STAGES = ("sft", "grpo", "rgro")
 EVAL_METRICS = ("label_accuracy", "bertscore", "observation_f1", "rouge", "consistency", "guidelines", "length")
@@ -76,24 +76,10 @@ def fingerprint(files: dict[str, Path], overrides: dict[str, dict[str, Any]]) ->
 
 
 def _train_stage(stage: str, path: Path, overrides: dict[str, Any]) -> None:
-    from trl import GRPOConfig, SFTConfig
+    # deferred: the trainers import TRL, which the results table and the benchmark's cached models do not need
+    from reference.training_stages import train_stage
 
-    from reference.grpo_config import RewardArguments
-    from reference.rgro_config import RgroConfig
-    from reference.sft_config import ScriptArguments
-
-    if stage == "sft":
-        from reference.sft_trainer import train_sft
-
-        train_sft(*parse_config(path, (ScriptArguments, SFTConfig), overrides))
-    elif stage == "grpo":
-        from reference.grpo_trainer import train_grpo
-
-        train_grpo(*parse_config(path, (ScriptArguments, RewardArguments, GRPOConfig), overrides))
-    else:
-        from reference.rgro_trainer import train_rgro
-
-        train_rgro(*parse_config(path, (ScriptArguments, RewardArguments, RgroConfig), overrides))
+    train_stage(stage, path, overrides)
 
 
 #: what each arm trains: (the recipe file it reads, the arm it starts from, None for the tiny base model).

@@ -25,15 +25,11 @@ class WordCountChecks:
 
 
 def rl_log(stage, model_dir, out, **overrides):
-    from trl import GRPOConfig
-
-    from reference.config_files import CONFIG_DIR, parse_config
-    from reference.grpo_config import RewardArguments
-    from reference.grpo_trainer import run_rl, timed_trainer_class
-    from reference.rgro_config import RgroConfig
-    from reference.rgro_trainer import rgro_trainer_class
-    from reference.sft_config import ScriptArguments
+    from reference.config_files import CONFIG_DIR
+    from reference.grpo_trainer import TimedGRPOTrainer, run_rl
+    from reference.rgro_trainer import RgroTrainer
     from reference.throughput import read_log
+    from reference.training_stages import parse_stage_config
 
     values = {
         "model": str(model_dir),
@@ -46,14 +42,11 @@ def rl_log(stage, model_dir, out, **overrides):
         "report_to": [],
         **overrides,
     }
-    config_type = RgroConfig if stage == "rgro" else GRPOConfig
-    recipe = parse_config(
-        CONFIG_DIR / f"tiny-cpu-{stage}.yaml", (ScriptArguments, RewardArguments, config_type), values
-    )
+    recipe = parse_stage_config(stage, CONFIG_DIR / f"tiny-cpu-{stage}.yaml", values)
     if stage == "rgro":
-        run_rl(rgro_trainer_class(), *recipe, stage_weights=recipe[2].stage_weights(), checks=WordCountChecks())
+        run_rl(RgroTrainer, *recipe, stage_weights=recipe[2].stage_weights(), checks=WordCountChecks())
     else:
-        run_rl(timed_trainer_class(), *recipe)
+        run_rl(TimedGRPOTrainer, *recipe)
     return [r for r in read_log(out / "log.jsonl") if "loss" in r]
 
 

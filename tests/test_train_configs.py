@@ -91,17 +91,11 @@ def test_cpu_launch_goes_through_an_mpi_hostfile(tmp_path, capsys):
 
 @pytest.mark.parametrize("stage", ["grpo", "rgro"])
 def test_gpu_recipes_reward_the_shipped_tool_alike(stage):
-    from trl import GRPOConfig
-
-    from reference.grpo_config import RewardArguments
     from reference.grpo_trainer import reward_functions
-    from reference.rgro_config import RgroConfig
-    from reference.sft_config import ScriptArguments
+    from reference.training_stages import parse_stage_config
 
-    config_type = RgroConfig if stage == "rgro" else GRPOConfig
     on_cpu = {"bf16": False, "use_cpu": True, "use_vllm": False}  # this machine has no GPU
-    types = (ScriptArguments, RewardArguments, config_type)
-    _, rewards, _ = parse_config(CONFIG_DIR / f"gpu-{stage}.yaml", types, on_cpu)
+    _, rewards, _ = parse_stage_config(stage, CONFIG_DIR / f"gpu-{stage}.yaml", on_cpu)
     funcs, weights = reward_functions(rewards)
     assert dict(zip([f.__name__ for f in funcs], weights, strict=True))["tools"] == 0.25
     findings = ["There is a 4 mm nodule in the right upper lobe."]
