@@ -1,0 +1,90 @@
+"""Broken copies of RGRO that the regression gate must catch: each retrains the recipe's RGRO with one part
+broken, from the recipe's own SFT checkpoint (SFT and GRPO are reused, not retrained), and the gate's
+verdict on it is what ``reference/RESULTS.md`` records.
+
+- ``lambda0``: λ = 0, no per-token stage credit (RGRO is then exactly GRPO on RGRO's reward).
+- ``shuffled-stages``: each batch's stage rewards permuted among all its stages (seeded) before the
+  per-token credit is computed, so credit lands on stages that did not earn it; the summed stage reward
+  inside the sequence reward is left as earned.
+
+    python -m reference.regression --mutate lambda0
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rgro_bench.errors import ConfigError
+
+
+@contextlib.contextmanager
+def shuffled_stage_rewards(seed: int = 0) -> Iterator[None]:
+    """While active, RGRO's relative stage terms are computed from a seeded permutation of the batch's
+    stage rewards (each completion keeps its number of stages)."""
+    from unittest import mock
+
+    from reference.rgro import advantages
+
+    rng = random.Random(seed)
+    original = advantages.relative_stage_terms
+
+    def shuffled(stage_rewards, group_size, sigmas):
+        pool = [r for rewards in stage_rewards for r in rewards]
+        rng.shuffle(pool)
+        drawn = iter(pool)
+        return original([[next(drawn) for _ in rewards] for rewards in stage_rewards], group_size, sigmas)
+
+    with mock.patch.object(advantages, "relative_stage_terms", shuffled):
+        yield
+
+
+@dataclass(frozen=True)
+class Mutation:
+    description: str
+    #: recipe fields replaced in the RGRO stage
+    overrides: dict[str, Any] = field(default_factory=dict)
+    #: a context in force while it trains (None: the recipe's code as it is)
+    patch: Callable[[], contextlib.AbstractContextManager] | None = None
+
+
+MUTATIONS = {
+    "lambda0": Mutation("λ = 0: no per-token stage credit (GRPO on RGRO's reward)", {"stage_lambda": 0.0}),
+    "shuffled-stages": Mutation(
+        "stage rewards permuted across the batch's stages before the per-token credit", patch=shuffled_stage_rewards
+    ),
+}
+
+
+def get_mutation(name: str) -> Mutation:
+    if name not in MUTATIONS:
+        raise ConfigError(f"unknown mutation {name!r}; known: {', '.join(MUTATIONS)}")
+    return MUTATIONS[name]
+
+
+def mutant_cache(cache: Path, name: str) -> tuple[Path, dict[str, dict[str, Any]]]:
+    """(cache folder, recipe overrides) training ``name``'s RGRO beside the recipe's own models, whose
+    tiny base, SFT and GRPO models it links to (they must be trained first): only RGRO is retrained."""
+    from reference.recipe import fingerprint, recipe_files
+
+    overrides = {"rgro": dict(get_mutation(name).overrides)}
+    files = recipe_files()
+    source = cache / fingerprint(files, {})
+    folder = cache / f"mutation-{name}"
+    root = folder / fingerprint(files, overrides)
+    root.mkdir(parents=True, exist_ok=True)
+    for part in ("base", "sft", "grpo"):
+        if not (source / part).is_dir():
+            raise ConfigError(f"{source / part}: train the recipe (python -m reference.regression) before a mutation")
+        if not (root / part).exists():
+            (root / part).symlink_to((source / part).resolve(), target_is_directory=True)
+    return folder, overrides
+
+
+def mutated(name: str) -> contextlib.AbstractContextManager:
+    patch = get_mutation(name).patch
+    return patch() if patch else contextlib.nullcontext()

@@ -1,0 +1,57 @@
+"""The broken copies of RGRO the regression gate is shown to catch (reference/mutations.py)."""
+
+import pytest
+
+from reference.mutations import MUTATIONS, get_mutation, mutant_cache, mutated, shuffled_stage_rewards
+from reference.recipe import fingerprint, recipe_files
+from reference.rgro import advantages
+from rgro_bench.errors import ConfigError
+
+GROUPS = [[1.0, -0.5], [0.0], [2.0, 0.0, -1.0], [0.5]]
+
+
+def test_shuffling_keeps_each_completions_stage_count_and_the_batchs_rewards():
+    seen = []
+    original = advantages.relative_stage_terms
+
+    def spy(stage_rewards, group_size, sigmas):
+        seen.append(stage_rewards)
+        return original(stage_rewards, group_size, sigmas)
+
+    advantages.relative_stage_terms = spy
+    try:
+        with shuffled_stage_rewards(seed=3):
+            advantages.relative_stage_terms(GROUPS, 2, [1.0, 1.0])
+    finally:
+        advantages.relative_stage_terms = original
+    (shuffled,) = seen
+    assert [len(r) for r in shuffled] == [len(r) for r in GROUPS]
+    assert sorted(x for r in shuffled for x in r) == sorted(x for r in GROUPS for x in r)
+    assert shuffled != GROUPS
+    assert advantages.relative_stage_terms is original  # the patch ends with its context
+
+
+def test_lambda0_changes_only_rgros_lambda_and_the_recipe_runs_unpatched():
+    assert get_mutation("lambda0").overrides == {"stage_lambda": 0.0}
+    original = advantages.relative_stage_terms
+    with mutated("lambda0"):
+        assert advantages.relative_stage_terms is original
+    with mutated("shuffled-stages"):
+        assert advantages.relative_stage_terms is not original
+    with pytest.raises(ConfigError, match="unknown mutation 'lambda1'; known: lambda0, shuffled-stages"):
+        get_mutation("lambda1")
+    assert set(MUTATIONS) == {"lambda0", "shuffled-stages"}
+
+
+def test_a_mutant_reuses_the_recipes_sft_and_grpo_and_retrains_rgro_only(tmp_path):
+    source = tmp_path / fingerprint(recipe_files(), {})
+    with pytest.raises(ConfigError, match="train the recipe"):
+        mutant_cache(tmp_path, "lambda0")
+    for part in ("base", "sft", "grpo"):
+        (source / part).mkdir(parents=True)
+    folder, overrides = mutant_cache(tmp_path, "lambda0")
+    assert overrides == {"rgro": {"stage_lambda": 0.0}}
+    root = folder / fingerprint(recipe_files(), overrides)
+    assert all((root / p).resolve() == (source / p).resolve() for p in ("base", "sft", "grpo"))
+    assert not (root / "rgro").exists()
+    assert mutant_cache(tmp_path, "lambda0") == (folder, overrides)  # a second call finds its links
