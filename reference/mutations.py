@@ -66,23 +66,28 @@ def get_mutation(name: str) -> Mutation:
     return MUTATIONS[name]
 
 
-def mutant_cache(cache: Path, name: str) -> tuple[Path, dict[str, dict[str, Any]]]:
-    """(cache folder, recipe overrides) training ``name``'s RGRO beside the recipe's own models, whose
-    tiny base, SFT and GRPO models it links to (they must be trained first): only RGRO is retrained."""
+def variant_cache(cache: Path, folder_name: str, rgro_fields: dict[str, Any]) -> tuple[Path, dict[str, dict[str, Any]]]:
+    """(cache folder, recipe overrides) training an RGRO variant (``rgro_fields`` replaced) beside the recipe's
+    own models, whose tiny base, SFT and GRPO models it links to (they must be trained first): only RGRO is
+    retrained, from the very checkpoint the recipe's RGRO started from."""
     from reference.recipe import fingerprint, recipe_files
 
-    overrides = {"rgro": dict(get_mutation(name).overrides)}
+    overrides = {"rgro": dict(rgro_fields)}
     files = recipe_files()
     source = cache / fingerprint(files, {})
-    folder = cache / f"mutation-{name}"
+    folder = cache / folder_name
     root = folder / fingerprint(files, overrides)
     root.mkdir(parents=True, exist_ok=True)
     for part in ("base", "sft", "grpo"):
         if not (source / part).is_dir():
-            raise ConfigError(f"{source / part}: train the recipe (python -m reference.regression) before a mutation")
+            raise ConfigError(f"{source / part}: train the recipe (python -m reference.regression) before a variant")
         if not (root / part).exists():
             (root / part).symlink_to((source / part).resolve(), target_is_directory=True)
     return folder, overrides
+
+
+def mutant_cache(cache: Path, name: str) -> tuple[Path, dict[str, dict[str, Any]]]:
+    return variant_cache(cache, f"mutation-{name}", get_mutation(name).overrides)
 
 
 def mutated(name: str) -> contextlib.AbstractContextManager:

@@ -48,6 +48,10 @@ CHECKED = (
     ("GRPO", "bertscore_f1"),
     ("RGRO", "bertscore_f1"),
     ("RGRO-SFT", "label_micro_f1"),
+    # RGRO against GRPO, paired: a broken RGRO that still clears its own floors shows here first
+    ("RGRO-GRPO", "label_micro_f1"),
+    ("RGRO-GRPO", "abnormal_recall"),
+    ("RGRO-GRPO", "bertscore_f1"),
     ("SFT", "rougeL"),
     ("SFT", "fc_f1"),
     ("GRPO", "rougeL"),
@@ -57,6 +61,7 @@ CHECKED = (
     ("RGRO", "fc_recall"),
     ("RGRO-SFT", "fc_f1"),  # the gain itself (paired difference), so a smaller gain fails too
     ("RGRO-SFT", "rougeL"),
+    ("RGRO-GRPO", "fc_f1"),
 )
 #: seeds trained once, with ``--write-reference``, to measure the spread the tolerances come from
 REFERENCE_SEEDS = (0, 1, 2)
