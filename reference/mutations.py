@@ -2,7 +2,8 @@
 broken, from the recipe's own SFT checkpoint (SFT and GRPO are reused, not retrained), and the gate's
 verdict on it is what ``reference/RESULTS.md`` records.
 
-- ``lambda0``: λ = 0, no per-token stage credit (RGRO is then exactly GRPO on RGRO's reward).
+- ``lambda0``: λ = 0, no per-token stage credit (RGRO is then exactly GRPO on RGRO's reward: the
+  experiment's GRPO+stages arm, whose trained model is reused when there is one).
 - ``shuffled-stages``: each batch's stage rewards permuted among all its stages (seeded) before the
   per-token credit is computed, so credit lands on stages that did not earn it; the summed stage reward
   inside the sequence reward is left as earned.
@@ -66,10 +67,13 @@ def get_mutation(name: str) -> Mutation:
     return MUTATIONS[name]
 
 
-def variant_cache(cache: Path, folder_name: str, rgro_fields: dict[str, Any]) -> tuple[Path, dict[str, dict[str, Any]]]:
+def variant_cache(
+    cache: Path, folder_name: str, rgro_fields: dict[str, Any], code_changed: bool = False
+) -> tuple[Path, dict[str, dict[str, Any]]]:
     """(cache folder, recipe overrides) training an RGRO variant (``rgro_fields`` replaced) beside the recipe's
     own models, whose tiny base, SFT and GRPO models it links to (they must be trained first): only RGRO is
-    retrained, from the very checkpoint the recipe's RGRO started from."""
+    retrained, from the very checkpoint the recipe's RGRO started from, unless the recipe already trained
+    that very variant (and ``code_changed`` is False: a patched trainer is never a twin)."""
     from reference.recipe import fingerprint, recipe_files
 
     overrides = {"rgro": dict(rgro_fields)}
@@ -83,11 +87,27 @@ def variant_cache(cache: Path, folder_name: str, rgro_fields: dict[str, Any]) ->
             raise ConfigError(f"{source / part}: train the recipe (python -m reference.regression) before a variant")
         if not (root / part).exists():
             (root / part).symlink_to((source / part).resolve(), target_is_directory=True)
+    twin = None if code_changed else trained_twin(source, rgro_fields)
+    if twin is not None and not (root / "rgro").exists():
+        (root / "rgro").symlink_to(twin.resolve(), target_is_directory=True)
     return folder, overrides
 
 
+def trained_twin(source: Path, rgro_fields: dict[str, Any]) -> Path | None:
+    """An arm the recipe already trained that is this variant: RGRO's recipe file from the same SFT
+    checkpoint with exactly these fields (λ = 0 is the experiment's GRPO+stages arm); None if there is none."""
+    from reference.recipe import ARMS, arm_overrides, recipe_files
+
+    for arm, (stage, start) in ARMS.items():
+        same = (stage, start) == ("rgro", "sft") and arm_overrides(arm, recipe_files()) == rgro_fields
+        if same and (source / arm / "done.json").is_file():
+            return source / arm
+    return None
+
+
 def mutant_cache(cache: Path, name: str) -> tuple[Path, dict[str, dict[str, Any]]]:
-    return variant_cache(cache, f"mutation-{name}", get_mutation(name).overrides)
+    mutation = get_mutation(name)
+    return variant_cache(cache, f"mutation-{name}", mutation.overrides, code_changed=mutation.patch is not None)
 
 
 def mutated(name: str) -> contextlib.AbstractContextManager:

@@ -55,3 +55,20 @@ def test_a_mutant_reuses_the_recipes_sft_and_grpo_and_retrains_rgro_only(tmp_pat
     assert all((root / p).resolve() == (source / p).resolve() for p in ("base", "sft", "grpo"))
     assert not (root / "rgro").exists()
     assert mutant_cache(tmp_path, "lambda0") == (folder, overrides)  # a second call finds its links
+
+
+def test_lambda0_reuses_the_experiments_ablation_arm_when_it_was_trained(tmp_path):
+    source = tmp_path / fingerprint(recipe_files(), {})
+    for part in ("base", "sft", "grpo", "grpo-summed"):
+        (source / part).mkdir(parents=True)
+    folder, overrides = mutant_cache(tmp_path, "lambda0")
+    assert not (folder / fingerprint(recipe_files(), overrides) / "rgro").exists()  # not trained: no twin
+    (source / "grpo-summed" / "done.json").write_text("{}")
+    folder, overrides = mutant_cache(tmp_path / ".", "lambda0")
+    rgro = folder / fingerprint(recipe_files(), overrides) / "rgro"
+    assert rgro.resolve() == (source / "grpo-summed").resolve()
+    (source / "rgro").mkdir()
+    (source / "rgro" / "done.json").write_text("{}")
+    # the shuffled mutant has the recipe's own fields, but a patched trainer: it is never the recipe's RGRO
+    shuffled_folder, shuffled = mutant_cache(tmp_path, "shuffled-stages")
+    assert not (shuffled_folder / fingerprint(recipe_files(), shuffled) / "rgro").exists()
