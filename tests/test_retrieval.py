@@ -7,7 +7,8 @@ import pytest
 from reference.data import rl_dataset, sft_dataset
 from rgro_bench.data.records import Study
 from rgro_bench.errors import ConfigError, DataError
-from rgro_bench.models.base import GenerationArgs, GenerationRequest, Model
+from rgro_bench.models.backend import Backend, BackendOptions, Generation
+from rgro_bench.models.base import GenerationArgs, GenerationRequest
 from rgro_bench.models.retrieval import HINT, RetrievalAugmented, TfidfRetriever, training_hints, with_hint
 from rgro_bench.models.spec import load_model
 from rgro_bench.tasks import build_prompts, get_task
@@ -21,16 +22,18 @@ POOL = [
 ]
 
 
-class Recorder(Model):
+class Recorder(Backend):
     kind = "hf"
     spec = "hf:recorder"
 
     def __init__(self) -> None:
         self.seen: list[GenerationRequest] = []
+        self.options = BackendOptions()
+        self.generation_overrides = {"max_new_tokens": 7}
 
-    def generate(self, requests: Sequence[GenerationRequest], args: GenerationArgs) -> list[str]:
+    def iter_batches(self, requests: Sequence[GenerationRequest], args: GenerationArgs):
         self.seen += requests
-        return ["x" for _ in requests]
+        yield [(i, Generation("x")) for i in range(len(requests))]
 
 
 def test_the_hint_heads_the_user_turn_in_both_prompt_forms():
@@ -73,6 +76,7 @@ def test_the_wrapper_hints_every_request_and_names_itself_apart_from_the_bare_mo
     assert inner.seen[0].prompt.text == HINT.format(impression="Right effusion.") + "\nFINDINGS: q"
     assert model.identity() != inner.identity()
     assert model.identity()["retrieve"] == "tfidf"
+    assert model.generation_overrides == {"max_new_tokens": 7}  # the wrapped backend's options still apply
 
 
 def test_the_option_is_refused_for_baselines_and_unknown_retrievers():
@@ -99,3 +103,24 @@ def test_rl_prompts_keep_hints_drawn_from_the_whole_split():
     assert rl_dataset("iu-xray", retrieve="tfidf")["prompt"] == whole
     balanced = rl_dataset("iu-xray", abnormal_fraction=0.5, retrieve="tfidf")["prompt"]
     assert len(balanced) < len(whole) and set(balanced) <= set(whole)
+
+
+def test_a_retrieval_run_goes_through_the_store_under_its_own_identity(tiny_model_dir, tmp_path):
+    from rgro_bench.runner import evaluate
+
+    def run(**options):
+        model_args = {"max_tokens": "4", **options}
+        return evaluate(
+            f"hf:{tiny_model_dir}",
+            "iu-xray",
+            split="validation",
+            limit=3,
+            metrics=["length"],
+            output_dir=tmp_path,
+            model_args=model_args,
+        ).generation
+
+    first = run(retrieve="tfidf")
+    assert (first.generated, first.reused) == (3, 0)
+    assert run(retrieve="tfidf").reused == 3  # a rerun generates nothing
+    assert run().reused == 0  # the bare model is another model: no hinted text is handed to it

@@ -10,7 +10,7 @@ training each study's own findings group is excluded, as the grouped split does 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -19,6 +19,7 @@ import numpy as np
 from rgro_bench.data.clean import normalise_findings
 from rgro_bench.data.records import Study
 from rgro_bench.errors import ConfigError
+from rgro_bench.models.backend import Backend, Batch
 from rgro_bench.models.base import GenerationArgs, GenerationRequest, Model
 from rgro_bench.tasks.prompts import Prompt
 
@@ -63,14 +64,18 @@ def training_hints(studies: Sequence[Study], prompts: Sequence[Prompt]) -> list[
     return [with_hint(p, n) for p, n in zip(prompts, retriever.nearest([s.findings for s in studies]), strict=True)]
 
 
-class RetrievalAugmented(Model):
-    """Wraps a generative model: each request's prompt gets its retrieved hint, then the model answers."""
+class RetrievalAugmented(Backend):
+    """Wraps a model backend: each request's prompt gets its retrieved hint, then the backend answers. It
+    is a backend itself, so its generations go through the store (keyed by the task's own prompt and an
+    identity that names the retriever) and the wrapped backend's generation options still apply."""
 
-    def __init__(self, inner: Model, retriever: TfidfRetriever) -> None:
+    def __init__(self, inner: Backend, retriever: TfidfRetriever) -> None:
         self.inner = inner
         self.retriever = retriever
         self.spec = inner.spec
         self.kind = inner.kind
+        self.options = inner.options
+        self.generation_overrides = inner.generation_overrides
 
     def identity(self) -> dict[str, Any]:
         return {
@@ -80,10 +85,10 @@ class RetrievalAugmented(Model):
             "n_retrievable": len(self.retriever.index.train),
         }
 
-    def generate(self, requests: Sequence[GenerationRequest], args: GenerationArgs) -> list[str]:
+    def iter_batches(self, requests: Sequence[GenerationRequest], args: GenerationArgs) -> Iterator[Batch]:
         neighbours = self.retriever.nearest([r.study.findings for r in requests])
         hinted = [replace(r, prompt=with_hint(r.prompt, n)) for r, n in zip(requests, neighbours, strict=True)]
-        return self.inner.generate(hinted, args)
+        yield from self.inner.iter_batches(hinted, args)
 
     def close(self) -> None:
         self.inner.close()
@@ -95,6 +100,6 @@ def augment(model: Model, retriever_name: str, task) -> Model:
 
     if retriever_name not in RETRIEVERS:
         raise ConfigError(f"model option retrieve={retriever_name!r}: expected one of {', '.join(RETRIEVERS)}")
-    if model.kind == "baseline":
-        raise ConfigError(f"model option retrieve= applies to generative models, not {model.spec}")
+    if not isinstance(model, Backend):
+        raise ConfigError(f"model option retrieve= applies to generative models (hf, vllm, openai), not {model.spec}")
     return RetrievalAugmented(model, TfidfRetriever(*retrieval_pool(task, f"{model.spec} retrieve=tfidf")))
