@@ -18,8 +18,7 @@ def trained_contenders(cache_dir: Path) -> list[Contender]:
     from reference.recipe import ensure_trained
 
     return [
-        Contender(f"hf:{info['path']}", info["card"], {"batch_size": "64"})
-        for info in ensure_trained(cache_dir).values()
+        Contender(f"hf:{info['path']}", info["card"], info["model_args"]) for info in ensure_trained(cache_dir).values()
     ]
 
 

@@ -128,7 +128,7 @@ def run_rl(
         reward_funcs=funcs,
         args=config,
         train_dataset=rl_dataset(
-            script.task, script.split, script.limit, script.abnormal_fraction, config.data_seed or 0
+            script.task, script.split, script.limit, script.abnormal_fraction, config.data_seed or 0, script.retrieve
         ),
         processing_class=tokenizer,
         callbacks=[jsonl_callback(out / "log.jsonl", script.log_all_ranks)],

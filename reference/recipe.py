@@ -164,13 +164,18 @@ def model_card(stage: str, model_dir: Path) -> dict[str, Any]:
         "grpo": "GRPO from the tiny SFT model, episode reward from the harness's clinical metrics",
         "rgro": f"RGRO (stage credit, lambda {training.get('stage_lambda')}) from the tiny SFT model, same budget as GRPO",
     }[stage]
+    hinted = (
+        "; prompted with the impression of the most similar train report (model option retrieve=tfidf)"
+        if training.get("retrieve")
+        else ""
+    )
     return {
         "name": f"Tiny {stage.upper()} (reference recipe)",
         "authors": ["rgro-bench reference"],
         "licence": "Apache-2.0",
         "parameters": parameter_count(model_dir),
         "base_model": None if stage == "sft" else "Tiny SFT (reference recipe)",
-        "description": f"{how}; reference/configs/tiny-cpu-{stage}.yaml",
+        "description": f"{how}{hinted}; reference/configs/tiny-cpu-{stage}.yaml",
         "training_data": [f"{training.get('task', 'iu-xray')}:{training.get('split', 'train')}"],
     }
 
@@ -181,9 +186,22 @@ def ensure_trained(
     config_dir: Path = CONFIG_DIR,
 ) -> dict[str, dict[str, Any]]:
     """The trained tiny models (trained on first use, then cached) as the benchmark enters them:
-    {stage: {"path": model folder, "card": leaderboard model card}}."""
+    {stage: {"path": model folder, "card": leaderboard model card, "model_args": how it is evaluated}}."""
     paths = train_stages(cache_dir, overrides, config_dir)
-    return {stage: {"path": path, "card": model_card(stage, path)} for stage, path in paths.items()}
+    return {
+        stage: {"path": path, "card": model_card(stage, path), "model_args": eval_model_args(config_dir)}
+        for stage, path in paths.items()
+    }
+
+
+def eval_model_args(config_dir: Path = CONFIG_DIR) -> dict[str, str]:
+    """The model options the trained tiny models are evaluated with: batched, and shown the retrieved
+    hint they were trained with (the SFT recipe's ``retrieve``; the RL stages train on the same prompts)."""
+    options = {"batch_size": "64"}
+    retrieve = read_yaml(recipe_files(config_dir)["sft"]).get("retrieve")
+    if retrieve:
+        options["retrieve"] = retrieve
+    return options
 
 
 def stage_seconds(paths: dict[str, Path]) -> dict[str, float]:
@@ -195,7 +213,7 @@ def evaluate_models(models: dict[str, str], out: Path, limit: int | None, seed: 
 
     evaluations = {}
     for name, spec in models.items():
-        model_args = {"batch_size": "64"} if spec.startswith("hf:") else None
+        model_args = eval_model_args() if spec.startswith("hf:") else None
         evaluations[name] = evaluate(
             spec,
             "iu-xray",

@@ -113,6 +113,8 @@ class RgroTrainer(TimedGRPOTrainer):
         terms = torch.from_numpy(terms).to(dtype=advantages.dtype, device=advantages.device)
         output["advantages"] = token_advantages(advantages, terms, self.args.stage_lambda)
         mode = "train"
+        # the size of the per-token credit actually applied: the regression gate checks it is not zero
+        self._metrics[mode]["rgro/stage_term_abs"].append(self.args.stage_lambda * float(terms.abs().mean()))
         self._metrics[mode]["rgro/stages_per_completion"].append(sum(len(r) for r, _ in local) / max(1, len(local)))
         self._metrics[mode]["rgro/mean_stage_reward"].append(
             sum(sum(r) for r, _ in local) / max(1, sum(len(r) for r, _ in local))

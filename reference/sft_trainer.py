@@ -35,7 +35,7 @@ def train_sft(script: ScriptArguments, config: SFTConfig) -> Path:
     trainer = SFTTrainer(
         model=model,
         args=config,
-        train_dataset=sft_dataset(script.task, script.split, script.limit),
+        train_dataset=sft_dataset(script.task, script.split, script.limit, script.retrieve),
         processing_class=AutoTokenizer.from_pretrained(model),
     )
     n_params = sum(p.numel() for p in trainer.model.parameters())

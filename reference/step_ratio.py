@@ -75,7 +75,7 @@ def rollout_trainer(model: str, out: Path, limit: int, **overrides: Any):
     funcs, config.reward_weights = reward_functions(rewards)
     from transformers import AutoTokenizer
 
-    dataset = rl_dataset(script.task, script.split, script.limit, script.abnormal_fraction, 0)
+    dataset = rl_dataset(script.task, script.split, script.limit, script.abnormal_fraction, 0, script.retrieve)
     tokenizer = AutoTokenizer.from_pretrained(model, padding_side="left")
     trainer = RgroTrainer(
         model=model, reward_funcs=funcs, args=config, train_dataset=dataset, processing_class=tokenizer

@@ -79,6 +79,9 @@ def main(model_dir: str, out: str, mode: str, replay_file: str | None = None) ->
         "report_to": [],
         "use_vllm": mode == "vllm",
         "vllm_mode": "colocate",
+        # the parity checks rebuild prompts and rewards by hand: plain prompts, the three episode rewards
+        "retrieve": None,
+        "reward_stages": 0.0,
     }
     recipe = parse_stage_config("rgro", CONFIG_DIR / "tiny-cpu-rgro.yaml", values)
     trainer_cls = capturing_class(replay)

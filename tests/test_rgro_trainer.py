@@ -52,9 +52,11 @@ def rl_log(stage, model_dir, out, **overrides):
 
 def test_rgro_with_lambda_zero_trains_exactly_like_grpo(tiny_model_dir, tmp_path):
     grpo = rl_log("grpo", tiny_model_dir, tmp_path / "grpo")
-    rgro = rl_log("rgro", tiny_model_dir, tmp_path / "rgro", stage_lambda=0.0)
+    # the recipe's RGRO adds the summed stage reward to R; without it, λ = 0 leaves GRPO's reward
+    rgro = rl_log("rgro", tiny_model_dir, tmp_path / "rgro", stage_lambda=0.0, reward_stages=0.0)
     assert len(grpo) == len(rgro) == 3
     assert any(r["rgro/mean_stage_reward"] != 0 for r in rgro)  # the stage term exists; λ = 0 removes it
+    assert all(r["rgro/stage_term_abs"] == 0 for r in rgro)  # what the regression gate reads
     for a, b in zip(grpo, rgro, strict=True):
         assert b["loss"] == pytest.approx(a["loss"], abs=1e-7)
         assert b["reward"] == a["reward"]
@@ -81,3 +83,5 @@ def test_the_ablation_gets_the_same_total_reward_without_per_token_credit(tiny_m
     assert [r["rewards/stages/mean"] for r in rgro] == [r["rewards/stages/mean"] for r in ablation]
     assert [r["reward"] for r in rgro] == [r["reward"] for r in ablation]
     assert any(abs(b["loss"] - a["loss"]) > 1e-6 for a, b in zip(ablation, rgro, strict=True))
+    assert all(r["rgro/stage_term_abs"] == 0 for r in ablation)
+    assert any(r["rgro/stage_term_abs"] > 0 for r in rgro)
