@@ -354,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         atomic_write_text(args.out / "validation" / f"addon-{args.addon}.md", addon_markdown(addon))
         print(addon_markdown(addon))
         return 0
+    started = git_state()  # the code this run loaded, not whatever is checked out when it ends
     try:
         if len(set(args.seeds)) < 3:
             raise ConfigError(f"--seeds: {args.seeds}; expected at least 3 distinct training seeds")
@@ -368,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     line = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        **git_state(),
+        **started,
         "recipe_hash": digest,
         "arm_hashes": hashes,
         "seeds": args.seeds,
