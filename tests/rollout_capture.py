@@ -82,6 +82,9 @@ def main(model_dir: str, out: str, mode: str, replay_file: str | None = None) ->
         # the parity checks rebuild prompts and rewards by hand: plain prompts, the three episode rewards
         "retrieve": None,
         "reward_stages": 0.0,
+        # a stage term on every token, the first included (the relative form leaves stage 0 at the sequence
+        # advantage), so that the check that advantages carry it cannot pass by accident
+        "stage_credit": "pooled",
     }
     recipe = parse_stage_config("rgro", CONFIG_DIR / "tiny-cpu-rgro.yaml", values)
     trainer_cls = capturing_class(replay)

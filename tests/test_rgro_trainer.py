@@ -67,7 +67,15 @@ def test_rgro_with_lambda_zero_trains_exactly_like_grpo(tiny_model_dir, tmp_path
 def test_stage_credit_changes_the_loss_but_not_the_rollouts_at_learning_rate_zero(tiny_model_dir, tmp_path, credit):
     # what reference.step_ratio relies on: with a frozen policy both trainers see the same batches
     grpo = rl_log("grpo", tiny_model_dir, tmp_path / "grpo", learning_rate=0.0)
-    rgro = rl_log("rgro", tiny_model_dir, tmp_path / "rgro", learning_rate=0.0, stage_lambda=1.0, stage_credit=credit)
+    rgro = rl_log(
+        "rgro",
+        tiny_model_dir,
+        tmp_path / "rgro",
+        learning_rate=0.0,
+        stage_lambda=1.0,
+        stage_credit=credit,
+        reward_stages=0.0,  # GRPO's reward: only the stage credit differs
+    )
     assert [r["completions/mean_length"] for r in rgro] == [r["completions/mean_length"] for r in grpo]
     assert [r["reward"] for r in rgro] == [r["reward"] for r in grpo]
     assert any(abs(b["loss"] - a["loss"]) > 1e-6 for a, b in zip(grpo, rgro, strict=True))
