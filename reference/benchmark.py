@@ -18,8 +18,7 @@ def trained_contenders(cache_dir: Path) -> list[Contender]:
     from reference.recipe import ensure_trained
 
     return [
-        Contender(f"hf:{info['path']}", info["card"], {"batch_size": "64"})
-        for info in ensure_trained(cache_dir).values()
+        Contender(f"hf:{info['path']}", info["card"], info["model_args"]) for info in ensure_trained(cache_dir).values()
     ]
 
 
@@ -38,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     if code or args.baselines_only:
         return code
     print(
-        "\ntiny reference models: trained on first use (about 15 min on 2 CPU cores, each stage with its "
+        "\ntiny reference models: trained on first use (about 22 min on 2 CPU cores, each stage with its "
         "progress bar and time left), then reused from the cache"
     )
     return run_benchmark(args, trained_contenders(args.cache_dir))

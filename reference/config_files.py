@@ -1,16 +1,47 @@
 """Recipe YAML files: one flat mapping whose keys are the fields of a recipe's dataclasses (script
-arguments, reward arguments, the TRL config). Unknown keys are an error naming the file and the key."""
+arguments, reward arguments, the TRL config). Unknown keys are an error naming the file and the key.
+Reward weights reach those dataclasses from the weights' own dataclass (:func:`prefixed_fields`)."""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+from dataclasses import field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, get_type_hints
 
 import yaml
 
 from rgro_bench.errors import ConfigError
 
 CONFIG_DIR = Path(__file__).parent / "configs"
+
+T = TypeVar("T")
+
+
+def prefixed_fields(source: type, prefix: str) -> Callable[[type[T]], type[T]]:
+    """Class decorator, applied under ``@dataclass``: every field of the dataclass ``source`` becomes a
+    field ``prefix + name`` of the decorated class, after its own, with the same type, default and
+    metadata (the help and choices that HfArgumentParser shows). A weight added to ``source`` is then
+    a CLI flag and a recipe YAML key without an edit here."""
+    hints = get_type_hints(source)  # real types: HfArgumentParser cannot resolve names from another module
+
+    def add(cls: type[T]) -> type[T]:
+        annotations = inspect.get_annotations(cls)  # the class's own, not a base's
+        for f in fields(source):
+            annotations[prefix + f.name] = hints[f.name]
+            setattr(
+                cls, prefix + f.name, field(default=f.default, default_factory=f.default_factory, metadata=f.metadata)
+            )
+        cls.__annotations__ = annotations
+        return cls
+
+    return add
+
+
+def unprefixed(source: type[T], values: Any, prefix: str) -> T:
+    """The ``source`` dataclass built from the fields :func:`prefixed_fields` gave ``values``."""
+    return source(**{f.name: getattr(values, prefix + f.name) for f in fields(source)})
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
@@ -26,8 +57,6 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
 
 def parse_config(path: str | Path | None, dataclass_types: tuple[type, ...], overrides: dict[str, Any] | None = None):
     """The recipe's dataclasses filled from ``path`` (and ``overrides``), in the order of ``dataclass_types``."""
-    from dataclasses import fields
-
     from transformers import HfArgumentParser
 
     values = {**(read_yaml(path) if path else {}), **(overrides or {})}

@@ -19,11 +19,18 @@ def _studies(task_id: str, split: str, limit: int | None):
     return studies
 
 
-def _prompts(task_id: str, studies):
+def _prompts(task_id: str, studies, retrieve: str | None = None):
+    """The prompts the model is evaluated with: zero-shot, and with ``retrieve`` the retrieved hint of
+    :mod:`rgro_bench.models.retrieval`, each study's neighbour drawn from ``studies`` outside its findings group."""
+    from rgro_bench.models.retrieval import RETRIEVERS, training_hints
     from rgro_bench.tasks import build_prompts, get_task
 
-    # fewshot = 0 in training: the model learns the zero-shot prompt it is evaluated with
-    return build_prompts(get_task(task_id).spec.prompt, studies, [], seed=0)
+    prompts = build_prompts(get_task(task_id).spec.prompt, studies, [], seed=0)
+    if retrieve is None:
+        return prompts
+    if retrieve not in RETRIEVERS:
+        raise DataError(f"retrieve={retrieve!r}: expected one of {', '.join(RETRIEVERS)}")
+    return training_hints(studies, prompts)
 
 
 def has_positive_finding(findings: str) -> bool:
@@ -51,13 +58,13 @@ def balance_abnormal(studies: list, fraction: float, seed: int) -> list:
     return [studies[i] for i in kept]
 
 
-def sft_dataset(task_id: str, split: str = "train", limit: int | None = None):
+def sft_dataset(task_id: str, split: str = "train", limit: int | None = None, retrieve: str | None = None):
     """Prompt-completion pairs (plain-text prompt; the completion starts with a space, as it follows
     "IMPRESSION:"); TRL's SFTTrainer appends the end-of-sequence token and trains on the completion only."""
     from datasets import Dataset
 
     studies = _studies(task_id, split, limit)
-    prompts = _prompts(task_id, studies)
+    prompts = _prompts(task_id, studies, retrieve)
     return Dataset.from_dict({"prompt": [p.text for p in prompts], "completion": [" " + s.impression for s in studies]})
 
 
@@ -67,15 +74,18 @@ def rl_dataset(
     limit: int | None = None,
     abnormal_fraction: float | None = None,
     seed: int = 0,
+    retrieve: str | None = None,
 ):
     """Prompts with the columns the rewards read: the findings and the reference impression.
     ``abnormal_fraction`` rebalances the prompts (see :func:`balance_abnormal`); None keeps the split."""
     from datasets import Dataset
 
     studies = _studies(task_id, split, limit)
+    # hints are drawn from the whole split, before the balancing keeps a subset of it
+    prompt_of = dict(zip((s.id for s in studies), _prompts(task_id, studies, retrieve), strict=True))
     if abnormal_fraction is not None:
         studies = balance_abnormal(studies, abnormal_fraction, seed)
-    prompts = _prompts(task_id, studies)
+    prompts = [prompt_of[s.id] for s in studies]
     return Dataset.from_dict(
         {
             "prompt": [p.text for p in prompts],

@@ -70,6 +70,21 @@ GOAL_METRIC = "label_micro_f1"
 GOAL_MAX_P = 0.05
 #: ... and its ROUGE-L is at least this baseline's
 GOAL_ROUGE_BASELINE = "tfidf-nn"
+#: where the expert-feedback add-on's file is written (from the train split only; see ADDONS)
+FEEDBACK_FILE = Path("runs/feedback/iu-xray-train-mesh.jsonl")
+#: RGRO add-ons reported on against off (RGRO of the recipe), seed 0, on validation; not part of the recipe
+#: whose comparisons are stated above: (what it adds, the RGRO fields it sets)
+ADDONS: dict[str, tuple[str, dict[str, Any]]] = {
+    "feedback": (
+        "expert feedback: preference pairs from the train split's MeSH indexing (reference.rgro.mesh_feedback), "
+        "its fitted probability added to the reward at weight 1",
+        {"feedback_file": str(FEEDBACK_FILE), "reward_feedback": 1.0},
+    ),
+    "tool": (
+        "an external tool: the size checker reference.rgro.tools:MeasurementCheck, at weight 0.25",
+        {"tools": ["reference.rgro.tools:MeasurementCheck"], "reward_tools": 0.25},
+    ),
+}
 
 
 def arm_hashes(config_dir: Path | None = None) -> dict[str, str]:
@@ -231,6 +246,52 @@ def run(
     }
 
 
+def run_addon(name: str, out: Path, cache: Path, eval_seed: int) -> dict[str, Any]:
+    """RGRO with the add-on ``name`` against the recipe's RGRO (seed 0, from the same SFT checkpoint), on
+    validation: the judges and rewards of both and their paired differences."""
+    from reference.mutations import variant_cache
+    from reference.recipe import comparison, results_table
+    from reference.rgro.mesh_feedback import main as write_feedback
+
+    description, fields = ADDONS[name]
+    if name == "feedback" and not FEEDBACK_FILE.is_file():
+        write_feedback(["--out", str(FEEDBACK_FILE)])
+    off = train_stages(cache)["rgro"]
+    folder, overrides = variant_cache(cache, f"addon-{name}", fields)
+    on = train_stages(folder, overrides)["rgro"]
+    models = {"RGRO": f"hf:{off}", f"RGRO+{name}": f"hf:{on}"}
+    evaluations = evaluate_models(models, out / f"addon-{name}", None, eval_seed, "validation")
+    return {
+        "addon": name,
+        "description": description,
+        "fields": fields,
+        "split": "validation",
+        "table": results_table(evaluations),
+        "on_vs_off": comparison(evaluations, f"RGRO+{name}", "RGRO", eval_seed, "validation"),
+    }
+
+
+def addon_markdown(report: dict[str, Any]) -> str:
+    lines = [
+        f"# RGRO add-on '{report['addon']}' on vs off (validation, seed 0)",
+        "",
+        f"{report['description']}.",
+        "",
+        "| column | RGRO | RGRO+" + report["addon"] + " | on − off ×100 | p |",
+        "|---|---|---|---|---|",
+    ]
+    off, on = report["table"]
+    for column, label in COLUMNS:
+        test = report["on_vs_off"][column]
+        diff = "–" if test["difference"] is None else f"{100 * test['difference']:+.2f}"
+        p = "–" if test["p_value"] is None else f"{test['p_value']:.3f}"
+        lines.append(
+            f"| {column_label(column, label)} | {100 * off[column]['value']:.2f} | {100 * on[column]['value']:.2f} "
+            f"| {diff} | {p} |"
+        )
+    return "\n".join([*lines, ""])
+
+
 def markdown(report: dict[str, Any]) -> str:
     def pct(x: float | None, sign: bool = False) -> str:
         return "–" if x is None else (f"{100 * x:+.2f}" if sign else f"{100 * x:.2f}")
@@ -283,7 +344,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("runs/experiment"), help="results folder")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="folder caching the trained models")
     parser.add_argument("--note", default="", help="what this validation run tries (written to its log line)")
+    parser.add_argument(
+        "--addon", choices=sorted(ADDONS), default=None, help="report an RGRO add-on on vs off (validation, seed 0)"
+    )
     args = parser.parse_args(argv)
+    if args.addon:
+        addon = run_addon(args.addon, args.out / "validation", args.cache, args.seed)
+        write_json(args.out / "validation" / f"addon-{args.addon}.json", addon)
+        atomic_write_text(args.out / "validation" / f"addon-{args.addon}.md", addon_markdown(addon))
+        print(addon_markdown(addon))
+        return 0
+    started = git_state()  # the code this run loaded, not whatever is checked out when it ends
     try:
         if len(set(args.seeds)) < 3:
             raise ConfigError(f"--seeds: {args.seeds}; expected at least 3 distinct training seeds")
@@ -298,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     line = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        **git_state(),
+        **started,
         "recipe_hash": digest,
         "arm_hashes": hashes,
         "seeds": args.seeds,

@@ -5,31 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from reference.config_files import prefixed_fields, unprefixed
 from reference.rgro.rewards import EpisodeWeights
 
 
 @dataclass
+@prefixed_fields(EpisodeWeights, "reward_")
 class RewardArguments:
-    """The episode reward R = Σ w_c · c over components in [0, 1] (shared by GRPO and RGRO)."""
+    """The episode reward R = Σ w_c · c over components in [0, 1] (shared by GRPO and RGRO): the weights
+    are :class:`EpisodeWeights`' fields as ``reward_<name>``, the feedback and tools they weigh are here."""
 
-    reward_recall: float = field(default=EpisodeWeights.recall, metadata={"help": "weight of findings recall"})
-    reward_precision: float = field(
-        default=EpisodeWeights.precision, metadata={"help": "weight of findings precision (1 − hallucination share)"}
-    )
-    reward_guideline: float = field(
-        default=EpisodeWeights.guideline, metadata={"help": "weight of guideline adherence"}
-    )
-    reward_rouge: float = field(default=EpisodeWeights.rouge, metadata={"help": "weight of ROUGE-L vs the reference"})
-    reward_feedback: float = field(
-        default=EpisodeWeights.feedback, metadata={"help": "weight of the expert-feedback model (needs feedback_file)"}
-    )
-    reward_tools: float = field(
-        default=EpisodeWeights.tools, metadata={"help": "weight of the external tools' mean score"}
-    )
-    reward_stages: float = field(
-        default=EpisodeWeights.stages,
-        metadata={"help": "weight of the summed stage reward Σ_k r_k (RGRO's stage rules: reference.rgro_trainer)"},
-    )
     feedback_file: str | None = field(
         default=None,
         metadata={
@@ -46,12 +31,4 @@ class RewardArguments:
     )
 
     def weights(self) -> EpisodeWeights:
-        return EpisodeWeights(
-            recall=self.reward_recall,
-            precision=self.reward_precision,
-            guideline=self.reward_guideline,
-            rouge=self.reward_rouge,
-            feedback=self.reward_feedback,
-            tools=self.reward_tools,
-            stages=self.reward_stages,
-        )
+        return unprefixed(EpisodeWeights, self, "reward_")

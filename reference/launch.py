@@ -36,29 +36,22 @@ from pathlib import Path
 
 from rgro_bench.errors import ConfigError
 
-TRAINER_MODULES = {"sft": "reference.sft_trainer", "grpo": "reference.grpo_trainer", "rgro": "reference.rgro_trainer"}
-
 
 def recipe_stage(recipe: Path) -> str:
     """The trainer a recipe file is for, from its name (…-sft.yaml, …-grpo.yaml, …-rgro.yaml)."""
-    for stage in TRAINER_MODULES:
+    from reference.training_stages import TRAINING_STAGES
+
+    for stage in TRAINING_STAGES:
         if recipe.stem.endswith(stage):
             return stage
     raise ConfigError(f"{recipe}: name must end in -sft, -grpo or -rgro to choose the trainer")
 
 
-def recipe_types(stage: str) -> tuple[type, ...]:
-    from trl import GRPOConfig, SFTConfig
+def trainer_module(recipe: Path) -> str:
+    """What ``python -m`` runs for a recipe file (validated first, see :func:`validate_recipe`)."""
+    from reference.training_stages import TRAINING_STAGES
 
-    from reference.grpo_config import RewardArguments
-    from reference.rgro_config import RgroConfig
-    from reference.sft_config import ScriptArguments
-
-    return {
-        "sft": (ScriptArguments, SFTConfig),
-        "grpo": (ScriptArguments, RewardArguments, GRPOConfig),
-        "rgro": (ScriptArguments, RewardArguments, RgroConfig),
-    }[stage]
+    return TRAINING_STAGES[validate_recipe(recipe)].module
 
 
 def validate_recipe(recipe: Path) -> str:
@@ -92,7 +85,7 @@ def launch_command(
     main_process_port: int | None = None,
     num_processes: int | None = None,
 ) -> list[str]:
-    stage = validate_recipe(recipe)
+    module = trainer_module(recipe)
     cluster = validate_accelerate(accelerate_config)
     command = ["accelerate", "launch", "--config_file", str(accelerate_config)]
     if num_processes is not None:
@@ -105,7 +98,7 @@ def launch_command(
             raise ConfigError(f"{accelerate_config}: a multi-node run needs main_process_ip")
         if ip:
             command += ["--main_process_ip", ip, "--main_process_port", str(port or 29500)]
-    return [*command, "-m", TRAINER_MODULES[stage], "--config", str(recipe)]
+    return [*command, "-m", module, "--config", str(recipe)]
 
 
 def recipe_values(recipe: Path, trainer_args: Sequence[str] = ()) -> dict:
@@ -168,11 +161,11 @@ def check_scale(recipe: Path, cluster, trainer_args: Sequence[str] = ()) -> list
 
 
 def parse_device_free(recipe: Path, values: dict, stage: str) -> None:
-    from reference.config_files import parse_config
+    from reference.training_stages import parse_stage_config
 
     device_free = {k: v for k, v in values.items() if k not in ("bf16", "fp16", "use_vllm")}
     try:
-        parse_config(None, recipe_types(stage), {**device_free, "use_cpu": True})
+        parse_stage_config(stage, None, {**device_free, "use_cpu": True})
     except ConfigError as exc:
         raise ConfigError(str(exc).replace("overrides:", f"{recipe}:", 1)) from None
 
@@ -319,7 +312,7 @@ def cpu_launch(
 ) -> tuple[list[str], dict[str, str]]:
     """(command, environment additions) running ``recipe`` as ``num_processes`` CPU processes on this
     machine through mpirun; writes ``hostfile``. Raises ConfigError when no mpirun is installed."""
-    stage = validate_recipe(recipe)
+    module = trainer_module(recipe)
     if shutil.which("mpirun") is None and shutil.which("mpiexec") is None:
         raise ConfigError("a multi-process CPU run needs mpirun (Debian/Ubuntu: apt-get install openmpi-bin)")
     write_hostfile(hostfile, num_processes)
@@ -338,21 +331,12 @@ def cpu_launch(
         "--mpirun_hostfile",
         str(hostfile),
         "-m",
-        TRAINER_MODULES[stage],
+        module,
         "--config",
         str(recipe),
         *trainer_args,
     ]
     return command, env
-
-
-def end_distributed() -> None:
-    """Tear down the process group a launched trainer joined; a process that exits with it still open
-    is aborted by torch ("terminate called without an active exception"). No-op in a single process."""
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
 
 
 def fleet_main(argv: list[str]) -> int:

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from reference.config_files import CONFIG_DIR, parse_config, read_yaml
+from reference.config_files import CONFIG_DIR, read_yaml
 
 STAGES = ("sft", "grpo", "rgro")
 EVAL_METRICS = ("label_accuracy", "bertscore", "observation_f1", "rouge", "consistency", "guidelines", "length")
@@ -76,24 +76,10 @@ def fingerprint(files: dict[str, Path], overrides: dict[str, dict[str, Any]]) ->
 
 
 def _train_stage(stage: str, path: Path, overrides: dict[str, Any]) -> None:
-    from trl import GRPOConfig, SFTConfig
+    # deferred: the trainers import TRL, which the results table and the benchmark's cached models do not need
+    from reference.training_stages import train_stage
 
-    from reference.grpo_config import RewardArguments
-    from reference.rgro_config import RgroConfig
-    from reference.sft_config import ScriptArguments
-
-    if stage == "sft":
-        from reference.sft_trainer import train_sft
-
-        train_sft(*parse_config(path, (ScriptArguments, SFTConfig), overrides))
-    elif stage == "grpo":
-        from reference.grpo_trainer import train_grpo
-
-        train_grpo(*parse_config(path, (ScriptArguments, RewardArguments, GRPOConfig), overrides))
-    else:
-        from reference.rgro_trainer import train_rgro
-
-        train_rgro(*parse_config(path, (ScriptArguments, RewardArguments, RgroConfig), overrides))
+    train_stage(stage, path, overrides)
 
 
 #: what each arm trains: (the recipe file it reads, the arm it starts from, None for the tiny base model).
@@ -178,13 +164,18 @@ def model_card(stage: str, model_dir: Path) -> dict[str, Any]:
         "grpo": "GRPO from the tiny SFT model, episode reward from the harness's clinical metrics",
         "rgro": f"RGRO (stage credit, lambda {training.get('stage_lambda')}) from the tiny SFT model, same budget as GRPO",
     }[stage]
+    hinted = (
+        "; prompted with the impression of the most similar train report (model option retrieve=tfidf)"
+        if training.get("retrieve")
+        else ""
+    )
     return {
         "name": f"Tiny {stage.upper()} (reference recipe)",
         "authors": ["rgro-bench reference"],
         "licence": "Apache-2.0",
         "parameters": parameter_count(model_dir),
         "base_model": None if stage == "sft" else "Tiny SFT (reference recipe)",
-        "description": f"{how}; reference/configs/tiny-cpu-{stage}.yaml",
+        "description": f"{how}{hinted}; reference/configs/tiny-cpu-{stage}.yaml",
         "training_data": [f"{training.get('task', 'iu-xray')}:{training.get('split', 'train')}"],
     }
 
@@ -195,9 +186,22 @@ def ensure_trained(
     config_dir: Path = CONFIG_DIR,
 ) -> dict[str, dict[str, Any]]:
     """The trained tiny models (trained on first use, then cached) as the benchmark enters them:
-    {stage: {"path": model folder, "card": leaderboard model card}}."""
+    {stage: {"path": model folder, "card": leaderboard model card, "model_args": how it is evaluated}}."""
     paths = train_stages(cache_dir, overrides, config_dir)
-    return {stage: {"path": path, "card": model_card(stage, path)} for stage, path in paths.items()}
+    return {
+        stage: {"path": path, "card": model_card(stage, path), "model_args": eval_model_args(config_dir)}
+        for stage, path in paths.items()
+    }
+
+
+def eval_model_args(config_dir: Path = CONFIG_DIR) -> dict[str, str]:
+    """The model options the trained tiny models are evaluated with: batched, and shown the retrieved
+    hint they were trained with (the SFT recipe's ``retrieve``; the RL stages train on the same prompts)."""
+    options = {"batch_size": "64"}
+    retrieve = read_yaml(recipe_files(config_dir)["sft"]).get("retrieve")
+    if retrieve:
+        options["retrieve"] = retrieve
+    return options
 
 
 def stage_seconds(paths: dict[str, Path]) -> dict[str, float]:
@@ -209,7 +213,7 @@ def evaluate_models(models: dict[str, str], out: Path, limit: int | None, seed: 
 
     evaluations = {}
     for name, spec in models.items():
-        model_args = {"batch_size": "64"} if spec.startswith("hf:") else None
+        model_args = eval_model_args() if spec.startswith("hf:") else None
         evaluations[name] = evaluate(
             spec,
             "iu-xray",

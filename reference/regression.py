@@ -12,6 +12,11 @@ the recorded experiment on the test split (reference/RESULTS.md), which a per-co
     python -m reference.regression                     # the gate (what CI runs)
     python -m reference.regression --record            # also append to leaderboards/history/ and redraw
     python -m reference.regression --write-reference   # after a reviewed, intended change: trains seeds 0-2
+    python -m reference.regression --mutate lambda0    # the gate on a broken RGRO (reference/mutations.py)
+
+Besides the figures, the gate checks that RGRO's per-token stage credit was applied at all
+(:data:`STAGE_CREDIT_FLOOR`): with λ = 0 RGRO is GRPO on the same reward, and one seed's quality figures
+cannot tell that from noise unless RGRO's edge is larger than the spread over seeds.
 """
 
 from __future__ import annotations
@@ -43,6 +48,10 @@ CHECKED = (
     ("GRPO", "bertscore_f1"),
     ("RGRO", "bertscore_f1"),
     ("RGRO-SFT", "label_micro_f1"),
+    # RGRO against GRPO, paired: a broken RGRO that still clears its own floors shows here first
+    ("RGRO-GRPO", "label_micro_f1"),
+    ("RGRO-GRPO", "abnormal_recall"),
+    ("RGRO-GRPO", "bertscore_f1"),
     ("SFT", "rougeL"),
     ("SFT", "fc_f1"),
     ("GRPO", "rougeL"),
@@ -52,6 +61,7 @@ CHECKED = (
     ("RGRO", "fc_recall"),
     ("RGRO-SFT", "fc_f1"),  # the gain itself (paired difference), so a smaller gain fails too
     ("RGRO-SFT", "rougeL"),
+    ("RGRO-GRPO", "fc_f1"),
 )
 #: seeds trained once, with ``--write-reference``, to measure the spread the tolerances come from
 REFERENCE_SEEDS = (0, 1, 2)
@@ -68,10 +78,33 @@ def figures(report: dict[str, Any]) -> dict[str, float]:
     from reference.recipe import COLUMNS
 
     out = {f"{m}/{c}": table[m][c]["value"] for m in ("SFT", "GRPO", "RGRO") for c, _ in COLUMNS}
-    for column in ("label_micro_f1", "bertscore_f1", "fc_f1", "rougeL"):
-        out[f"RGRO-SFT/{column}"] = report["rgro_vs_sft"][column]["difference"]
-        out[f"RGRO-SFT/{column}_p"] = report["rgro_vs_sft"][column]["p_value"]
+    for name, key in (("RGRO-SFT", "rgro_vs_sft"), ("RGRO-GRPO", "rgro_vs_grpo")):
+        for column in ("label_micro_f1", "abnormal_recall", "bertscore_f1", "fc_f1", "rougeL"):
+            out[f"{name}/{column}"] = report[key][column]["difference"]
+            out[f"{name}/{column}_p"] = report[key][column]["p_value"]
     return out
+
+
+#: RGRO's per-token stage credit must be in force: the mean |λ·D/σ| over its training's completion tokens
+#: (logged as rgro/stage_term_abs) at least this. It is exactly 0 when λ = 0 or the stage term is lost,
+#: which no quality figure of one seed can tell from noise when RGRO's edge over GRPO is small
+STAGE_CREDIT_FLOOR = 1e-3
+
+
+def stage_credit(rgro_dir: Path) -> float | None:
+    """The mean applied stage-credit size of an RGRO training run, from its log; None when not logged."""
+    from reference.throughput import read_log
+
+    values = [r["rgro/stage_term_abs"] for r in read_log(rgro_dir / "log.jsonl") if "rgro/stage_term_abs" in r]
+    return sum(values) / len(values) if values else None
+
+
+def gate_failures(found: dict[str, float], reference: dict[str, Any], credit: float | None) -> list[str]:
+    """Every reason the gate fails: a checked figure below its floor, or RGRO's stage credit not applied."""
+    failures = compare(found, reference)
+    if credit is None or credit < STAGE_CREDIT_FLOOR:
+        failures.append(f"RGRO/stage_credit: {credit} < {STAGE_CREDIT_FLOOR} (the per-token stage credit is off)")
+    return failures
 
 
 def tolerance(values: list[float]) -> float:
@@ -216,8 +249,10 @@ def write_reference(per_seed: dict[int, dict[str, float]], numerics: dict[str, A
 
 
 def main(argv: list[str] | None = None) -> int:
+    from reference.mutations import MUTATIONS, mutant_cache, mutated
     from reference.recipe import DEFAULT_CACHE, run, train_stages
     from rgro_bench.reproducibility import check_pinned
+    from rgro_bench.results.io import write_json
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("runs/regression"), help="folder for this run's results")
@@ -231,12 +266,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--seeds", type=int, nargs="+", default=list(REFERENCE_SEEDS), help="training seeds of --write-reference"
     )
+    parser.add_argument(
+        "--mutate",
+        choices=sorted(MUTATIONS),
+        default=None,
+        help="run the gate on a broken copy of RGRO (reference/mutations.py); exit 1 means the gate caught it",
+    )
     args = parser.parse_args(argv)
-    report = run(args.out / "seed-0", args.cache, {}, None, 0, baselines=False, split=SPLIT)
+    if args.mutate:
+        train_stages(args.cache)  # the recipe's own SFT and GRPO, which the mutant reuses
+        cache, overrides = mutant_cache(args.cache, args.mutate)
+        with mutated(args.mutate):
+            report = run(args.out / f"mutation-{args.mutate}", cache, overrides, None, 0, baselines=False, split=SPLIT)
+        rgro_dir = train_stages(cache, overrides)["rgro"]
+    else:
+        report = run(args.out / "seed-0", args.cache, {}, None, 0, baselines=False, split=SPLIT)
+        rgro_dir = train_stages(args.cache)["rgro"]
     warning = check_pinned(report["numerics"])
     if warning:
         print(f"warning: {warning}")
     found = figures(report)
+    credit = stage_credit(rgro_dir)
     if args.record:
         row = history_row(report, rgro_throughput(train_stages(args.cache)))
         plot_history(append_history(row), HISTORY / "history.png")
@@ -251,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"reference written to {write_reference(per_seed, report['numerics'])}")
         return 0
     reference = read_reference()
-    failures = compare(found, reference)
+    failures = gate_failures(found, reference, credit)
     for message in failures:
         print(f"REGRESSION {message}")
     if not failures:
@@ -260,6 +310,10 @@ def main(argv: list[str] | None = None) -> int:
             if identical(found, reference)
             else "differs from the reference, within the seed-spread tolerances"
         )
+    if args.mutate:
+        verdict = {"mutation": args.mutate, "caught": bool(failures), "failures": failures, "stage_credit": credit}
+        write_json(args.out / f"mutation-{args.mutate}" / "verdict.json", {**verdict, "figures": found})
+        print(f"mutation {args.mutate}: {'caught by the gate' if failures else 'NOT caught: the gate passed it'}")
     print("regression check:", "FAILED" if failures else "passed")
     return 1 if failures else 0
 

@@ -19,6 +19,13 @@ class ScriptArguments:
     task: str = field(default="iu-xray", metadata={"help": "task id whose prompt template and data are used"})
     split: str = field(default="train", metadata={"help": "split to train on"})
     limit: int | None = field(default=None, metadata={"help": "train on the first N studies of the split only"})
+    retrieve: str | None = field(
+        default=None,
+        metadata={
+            "help": "'tfidf': every prompt shows the impression of the most similar other report of the split "
+            "(rgro_bench.models.retrieval); the model is then evaluated with the model option retrieve=tfidf"
+        },
+    )
     abnormal_fraction: float | None = field(
         default=None,
         metadata={

@@ -7,30 +7,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from trl import SFTConfig, SFTTrainer
+
 from reference.sft_config import ScriptArguments
+from reference.training import last_checkpoint, prepare_model, run_cli
+
+#: the dataclasses a recipe file of this stage fills (its CLI's too), in the order train_sft takes them
+CONFIG_TYPES = (ScriptArguments, SFTConfig)
 
 
-def prepare_model(script: ScriptArguments) -> str:
-    """The starting model: built when the recipe asks for the tiny one and it is absent."""
-    path = Path(script.model)
-    if script.build_tiny and not (path / "config.json").exists():
-        from reference.tiny import build_tiny_model
-
-        build_tiny_model(path)
-    return script.model
-
-
-def last_checkpoint(output_dir: str) -> str | None:
-    """The checkpoint a killed run resumes from (None for a fresh run)."""
-    from transformers.trainer_utils import get_last_checkpoint
-
-    return get_last_checkpoint(output_dir) if Path(output_dir).is_dir() else None
-
-
-def train_sft(script: ScriptArguments, config) -> Path:
+def train_sft(script: ScriptArguments, config: SFTConfig) -> Path:
     """Train, resume if a checkpoint exists, save the final model to ``config.output_dir``; returns it."""
     from transformers import AutoTokenizer
-    from trl import SFTTrainer
 
     from reference.data import sft_dataset
     from reference.throughput import (
@@ -47,7 +35,7 @@ def train_sft(script: ScriptArguments, config) -> Path:
     trainer = SFTTrainer(
         model=model,
         args=config,
-        train_dataset=sft_dataset(script.task, script.split, script.limit),
+        train_dataset=sft_dataset(script.task, script.split, script.limit, script.retrieve),
         processing_class=AutoTokenizer.from_pretrained(model),
     )
     n_params = sum(p.numel() for p in trainer.model.parameters())
@@ -68,16 +56,7 @@ def train_sft(script: ScriptArguments, config) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from trl import SFTConfig
-
-    from reference.config_files import parse_cli
-    from reference.launch import end_distributed
-
-    script, config = parse_cli((ScriptArguments, SFTConfig), argv, __doc__)
-    out = train_sft(script, config)
-    end_distributed()
-    print(f"SFT model written to {out}")
-    return 0
+    return run_cli(CONFIG_TYPES, train_sft, argv, __doc__, "SFT")
 
 
 if __name__ == "__main__":

@@ -32,16 +32,9 @@ def mean_of(log: Path, key: str, skip_first: bool = True) -> float:
 
 def short_run(name: str, model: str, out: Path, steps: int, limit: int, **overrides: Any) -> dict[str, Any]:
     """``steps`` frozen-policy steps of the tiny ``name`` recipe (grpo or rgro); its throughput summary."""
-    from trl import GRPOConfig
+    from reference.config_files import CONFIG_DIR
+    from reference.training_stages import train_stage
 
-    from reference.config_files import CONFIG_DIR, parse_config
-    from reference.grpo_config import RewardArguments
-    from reference.grpo_trainer import train_grpo
-    from reference.rgro_config import RgroConfig
-    from reference.rgro_trainer import train_rgro
-    from reference.sft_config import ScriptArguments
-
-    train, config_type = {"grpo": (train_grpo, GRPOConfig), "rgro": (train_rgro, RgroConfig)}[name]
     values = {
         "model": model,
         "output_dir": str(out),
@@ -53,7 +46,7 @@ def short_run(name: str, model: str, out: Path, steps: int, limit: int, **overri
         "report_to": [],
         **overrides,
     }
-    train(*parse_config(CONFIG_DIR / f"tiny-cpu-{name}.yaml", (ScriptArguments, RewardArguments, config_type), values))
+    train_stage(name, CONFIG_DIR / f"tiny-cpu-{name}.yaml", values)
     return json.loads((out / "throughput_summary.json").read_text())
 
 
@@ -71,24 +64,20 @@ def measure(model: str, steps: int, limit: int) -> dict[str, Any]:
 
 def rollout_trainer(model: str, out: Path, limit: int, **overrides: Any):
     """An RGRO trainer of the tiny recipe, built but not trained (its rollout engine ready)."""
-    from reference.config_files import CONFIG_DIR, parse_config
+    from reference.config_files import CONFIG_DIR
     from reference.data import rl_dataset
-    from reference.grpo_config import RewardArguments
     from reference.grpo_trainer import reward_functions
-    from reference.rgro_config import RgroConfig
-    from reference.rgro_trainer import rgro_trainer_class
-    from reference.sft_config import ScriptArguments
+    from reference.rgro_trainer import RgroTrainer
+    from reference.training_stages import parse_stage_config
 
     values = {"model": model, "output_dir": str(out), "limit": limit, "report_to": [], **overrides}
-    script, rewards, config = parse_config(
-        CONFIG_DIR / "tiny-cpu-rgro.yaml", (ScriptArguments, RewardArguments, RgroConfig), values
-    )
+    script, rewards, config = parse_stage_config("rgro", CONFIG_DIR / "tiny-cpu-rgro.yaml", values)
     funcs, config.reward_weights = reward_functions(rewards)
     from transformers import AutoTokenizer
 
-    dataset = rl_dataset(script.task, script.split, script.limit, script.abnormal_fraction, 0)
+    dataset = rl_dataset(script.task, script.split, script.limit, script.abnormal_fraction, 0, script.retrieve)
     tokenizer = AutoTokenizer.from_pretrained(model, padding_side="left")
-    trainer = rgro_trainer_class()(
+    trainer = RgroTrainer(
         model=model, reward_funcs=funcs, args=config, train_dataset=dataset, processing_class=tokenizer
     )
     return trainer, dataset

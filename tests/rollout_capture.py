@@ -22,9 +22,9 @@ STEPS, BATCH, GENERATIONS, MAX_TOKENS = 2, 6, 3, 8
 
 
 def capturing_class(replay: list[dict] | None):
-    from reference.rgro_trainer import rgro_trainer_class
+    from reference.rgro_trainer import RgroTrainer
 
-    class Capturing(rgro_trainer_class()):
+    class Capturing(RgroTrainer):
         generated: list[dict] = []
         losses: list[dict] = []
 
@@ -61,11 +61,9 @@ def main(model_dir: str, out: str, mode: str, replay_file: str | None = None) ->
     sys.path.insert(0, str(Path(__file__).parent))
     from test_rgro_trainer import WordCountChecks
 
-    from reference.config_files import CONFIG_DIR, parse_config
-    from reference.grpo_config import RewardArguments
+    from reference.config_files import CONFIG_DIR
     from reference.grpo_trainer import run_rl
-    from reference.rgro_config import RgroConfig
-    from reference.sft_config import ScriptArguments
+    from reference.training_stages import parse_stage_config
 
     replay = torch.load(replay_file)["generated"] if replay_file else None
     values = {
@@ -81,8 +79,14 @@ def main(model_dir: str, out: str, mode: str, replay_file: str | None = None) ->
         "report_to": [],
         "use_vllm": mode == "vllm",
         "vllm_mode": "colocate",
+        # the parity checks rebuild prompts and rewards by hand: plain prompts, the three episode rewards
+        "retrieve": None,
+        "reward_stages": 0.0,
+        # a stage term on every token, the first included (the relative form leaves stage 0 at the sequence
+        # advantage), so that the check that advantages carry it cannot pass by accident
+        "stage_credit": "pooled",
     }
-    recipe = parse_config(CONFIG_DIR / "tiny-cpu-rgro.yaml", (ScriptArguments, RewardArguments, RgroConfig), values)
+    recipe = parse_stage_config("rgro", CONFIG_DIR / "tiny-cpu-rgro.yaml", values)
     trainer_cls = capturing_class(replay)
     run_rl(trainer_cls, *recipe, checks=WordCountChecks())
     torch.save({"generated": trainer_cls.generated, "losses": trainer_cls.losses}, Path(out) / "captured.pt")

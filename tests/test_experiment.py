@@ -114,3 +114,19 @@ def test_every_arm_trains_and_is_compared_over_seeds(tmp_path):
     continued = json.loads(next((tmp_path / "cache").rglob("sft-continued/done.json")).read_text())
     assert continued["overrides"]["model"].endswith("/sft")  # continued from the SFT checkpoint
     assert "Goal (RGRO beats" in experiment.markdown(report)
+
+
+@pytest.mark.parametrize("name", sorted(experiment.ADDONS))
+def test_each_addon_is_a_valid_rgro_recipe_that_turns_its_reward_term_on(name):
+    from trl import GRPOConfig  # noqa: F401 (RgroConfig's base must import)
+
+    from reference.config_files import parse_config
+    from reference.grpo_config import RewardArguments
+    from reference.rgro_config import RgroConfig
+    from reference.sft_config import ScriptArguments
+
+    _, fields = experiment.ADDONS[name]
+    _, rewards, _ = parse_config(recipe_files()["rgro"], (ScriptArguments, RewardArguments, RgroConfig), fields)
+    off = parse_config(recipe_files()["rgro"], (ScriptArguments, RewardArguments, RgroConfig))[1]
+    assert (rewards.reward_feedback, rewards.reward_tools) != (off.reward_feedback, off.reward_tools)
+    assert rewards.weights().stages == off.weights().stages  # the rest of RGRO's reward is the recipe's

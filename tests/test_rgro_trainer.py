@@ -25,15 +25,11 @@ class WordCountChecks:
 
 
 def rl_log(stage, model_dir, out, **overrides):
-    from trl import GRPOConfig
-
-    from reference.config_files import CONFIG_DIR, parse_config
-    from reference.grpo_config import RewardArguments
-    from reference.grpo_trainer import run_rl, timed_trainer_class
-    from reference.rgro_config import RgroConfig
-    from reference.rgro_trainer import rgro_trainer_class
-    from reference.sft_config import ScriptArguments
+    from reference.config_files import CONFIG_DIR
+    from reference.grpo_trainer import TimedGRPOTrainer, run_rl
+    from reference.rgro_trainer import RgroTrainer
     from reference.throughput import read_log
+    from reference.training_stages import parse_stage_config
 
     values = {
         "model": str(model_dir),
@@ -46,22 +42,21 @@ def rl_log(stage, model_dir, out, **overrides):
         "report_to": [],
         **overrides,
     }
-    config_type = RgroConfig if stage == "rgro" else GRPOConfig
-    recipe = parse_config(
-        CONFIG_DIR / f"tiny-cpu-{stage}.yaml", (ScriptArguments, RewardArguments, config_type), values
-    )
+    recipe = parse_stage_config(stage, CONFIG_DIR / f"tiny-cpu-{stage}.yaml", values)
     if stage == "rgro":
-        run_rl(rgro_trainer_class(), *recipe, stage_weights=recipe[2].stage_weights(), checks=WordCountChecks())
+        run_rl(RgroTrainer, *recipe, stage_weights=recipe[2].stage_weights(), checks=WordCountChecks())
     else:
-        run_rl(timed_trainer_class(), *recipe)
+        run_rl(TimedGRPOTrainer, *recipe)
     return [r for r in read_log(out / "log.jsonl") if "loss" in r]
 
 
 def test_rgro_with_lambda_zero_trains_exactly_like_grpo(tiny_model_dir, tmp_path):
     grpo = rl_log("grpo", tiny_model_dir, tmp_path / "grpo")
-    rgro = rl_log("rgro", tiny_model_dir, tmp_path / "rgro", stage_lambda=0.0)
+    # the recipe's RGRO adds the summed stage reward to R; without it, λ = 0 leaves GRPO's reward
+    rgro = rl_log("rgro", tiny_model_dir, tmp_path / "rgro", stage_lambda=0.0, reward_stages=0.0)
     assert len(grpo) == len(rgro) == 3
     assert any(r["rgro/mean_stage_reward"] != 0 for r in rgro)  # the stage term exists; λ = 0 removes it
+    assert all(r["rgro/stage_term_abs"] == 0 for r in rgro)  # what the regression gate reads
     for a, b in zip(grpo, rgro, strict=True):
         assert b["loss"] == pytest.approx(a["loss"], abs=1e-7)
         assert b["reward"] == a["reward"]
@@ -72,7 +67,15 @@ def test_rgro_with_lambda_zero_trains_exactly_like_grpo(tiny_model_dir, tmp_path
 def test_stage_credit_changes_the_loss_but_not_the_rollouts_at_learning_rate_zero(tiny_model_dir, tmp_path, credit):
     # what reference.step_ratio relies on: with a frozen policy both trainers see the same batches
     grpo = rl_log("grpo", tiny_model_dir, tmp_path / "grpo", learning_rate=0.0)
-    rgro = rl_log("rgro", tiny_model_dir, tmp_path / "rgro", learning_rate=0.0, stage_lambda=1.0, stage_credit=credit)
+    rgro = rl_log(
+        "rgro",
+        tiny_model_dir,
+        tmp_path / "rgro",
+        learning_rate=0.0,
+        stage_lambda=1.0,
+        stage_credit=credit,
+        reward_stages=0.0,  # GRPO's reward: only the stage credit differs
+    )
     assert [r["completions/mean_length"] for r in rgro] == [r["completions/mean_length"] for r in grpo]
     assert [r["reward"] for r in rgro] == [r["reward"] for r in grpo]
     assert any(abs(b["loss"] - a["loss"]) > 1e-6 for a, b in zip(grpo, rgro, strict=True))
@@ -88,3 +91,5 @@ def test_the_ablation_gets_the_same_total_reward_without_per_token_credit(tiny_m
     assert [r["rewards/stages/mean"] for r in rgro] == [r["rewards/stages/mean"] for r in ablation]
     assert [r["reward"] for r in rgro] == [r["reward"] for r in ablation]
     assert any(abs(b["loss"] - a["loss"]) > 1e-6 for a, b in zip(ablation, rgro, strict=True))
+    assert all(r["rgro/stage_term_abs"] == 0 for r in ablation)
+    assert any(r["rgro/stage_term_abs"] > 0 for r in rgro)

@@ -55,6 +55,26 @@ def test_config_help_doubles_as_cli_help():
     assert all(f.metadata.get("help") for f in fields(ScriptArguments))
 
 
+def test_reward_and_stage_weights_are_recipe_fields_with_their_help():
+    from dataclasses import fields, replace
+
+    from trl import TrlParser
+
+    from reference.grpo_config import RewardArguments
+    from reference.rgro.rewards import EpisodeWeights, StageWeights
+    from reference.rgro_config import RgroConfig
+
+    cli = {action.dest: action for action in TrlParser((RewardArguments, RgroConfig))._actions}
+    for source, prefix in ((EpisodeWeights, "reward_"), (StageWeights, "stage_")):
+        for f in fields(source):
+            flag = cli[prefix + f.name]
+            assert (flag.default, flag.help, flag.choices) == (f.default, f.metadata["help"], f.metadata.get("choices"))
+    values = {"reward_stages": 0.5, "stage_hedged": -1.0, "stage_rules": "v0", "use_cpu": True}
+    rewards, config = parse_config(None, (RewardArguments, RgroConfig), values)
+    assert rewards.weights() == EpisodeWeights(stages=0.5)
+    assert config.stage_weights() == replace(StageWeights(), hedged=-1.0, rules="v0")
+
+
 @pytest.mark.mpi
 def test_cpu_launch_goes_through_an_mpi_hostfile(tmp_path, capsys):
     recipe = CONFIG_DIR / "tiny-cpu-sft.yaml"
@@ -71,17 +91,11 @@ def test_cpu_launch_goes_through_an_mpi_hostfile(tmp_path, capsys):
 
 @pytest.mark.parametrize("stage", ["grpo", "rgro"])
 def test_gpu_recipes_reward_the_shipped_tool_alike(stage):
-    from trl import GRPOConfig
-
-    from reference.grpo_config import RewardArguments
     from reference.grpo_trainer import reward_functions
-    from reference.rgro_config import RgroConfig
-    from reference.sft_config import ScriptArguments
+    from reference.training_stages import parse_stage_config
 
-    config_type = RgroConfig if stage == "rgro" else GRPOConfig
     on_cpu = {"bf16": False, "use_cpu": True, "use_vllm": False}  # this machine has no GPU
-    types = (ScriptArguments, RewardArguments, config_type)
-    _, rewards, _ = parse_config(CONFIG_DIR / f"gpu-{stage}.yaml", types, on_cpu)
+    _, rewards, _ = parse_stage_config(stage, CONFIG_DIR / f"gpu-{stage}.yaml", on_cpu)
     funcs, weights = reward_functions(rewards)
     assert dict(zip([f.__name__ for f in funcs], weights, strict=True))["tools"] == 0.25
     findings = ["There is a 4 mm nodule in the right upper lobe."]

@@ -77,9 +77,28 @@ def test_history_row_names_the_cpu_its_kernels_and_threads():
     figures = {
         "table": [{"model": m, **{c: {"value": 0.5} for c, _ in COLUMNS}} for m in ("SFT", "GRPO", "RGRO")],
         "rgro_vs_sft": {c: {"difference": 0.01, "p_value": 0.5} for c, _ in COLUMNS},
+        "rgro_vs_grpo": {c: {"difference": -0.01, "p_value": 0.4} for c, _ in COLUMNS},
     }
     row = history_row({**figures, "split": "validation", "numerics": numerics()})
     assert row["split"] == "validation"
     assert row["numerics"]["threads"] == torch.get_num_threads()
     assert row["numerics"]["torch_capability"] == torch.backends.cpu.get_cpu_capability()
     assert row["numerics"]["cpu"] and row["device"].startswith(row["numerics"]["cpu"])
+
+
+def test_the_gate_fails_when_rgros_stage_credit_was_not_applied(tmp_path):
+    from reference.regression import STAGE_CREDIT_FLOOR, gate_failures, stage_credit
+
+    reference = {"figures": {"RGRO/fc_f1": {"value": 0.5, "tolerance": 0.02}}}
+    log = tmp_path / "log.jsonl"
+    log.write_text(json.dumps({"step": 10, "rgro/stage_term_abs": 0.2}) + "\n" + json.dumps({"step": 20}) + "\n")
+    assert stage_credit(tmp_path) == pytest.approx(0.2)
+    assert gate_failures({"RGRO/fc_f1": 0.5}, reference, stage_credit(tmp_path)) == []
+    log.write_text(json.dumps({"step": 10, "rgro/stage_term_abs": 0.0}) + "\n")
+    assert [f.split(":")[0] for f in gate_failures({"RGRO/fc_f1": 0.5}, reference, stage_credit(tmp_path))] == [
+        "RGRO/stage_credit"
+    ]
+    log.write_text(json.dumps({"step": 10}) + "\n")  # an RGRO run that never logged its credit fails too
+    assert stage_credit(tmp_path) is None
+    assert gate_failures({"RGRO/fc_f1": 0.5}, reference, None)
+    assert STAGE_CREDIT_FLOOR > 0

@@ -6,12 +6,9 @@ pytestmark = pytest.mark.slow
 
 
 def sft(model_dir, out, max_steps):
-    from trl import SFTConfig
-
-    from reference.config_files import CONFIG_DIR, parse_config
-    from reference.sft_config import ScriptArguments
-    from reference.sft_trainer import train_sft
+    from reference.config_files import CONFIG_DIR
     from reference.throughput import read_log
+    from reference.training_stages import train_stage
 
     overrides = {
         "model": str(model_dir),
@@ -26,7 +23,7 @@ def sft(model_dir, out, max_steps):
         "save_total_limit": 3,
         "report_to": [],
     }
-    train_sft(*parse_config(CONFIG_DIR / "tiny-cpu-sft.yaml", (ScriptArguments, SFTConfig), overrides))
+    train_stage("sft", CONFIG_DIR / "tiny-cpu-sft.yaml", overrides)
     return {r["step"]: r["loss"] for r in read_log(out / "log.jsonl") if "loss" in r}
 
 

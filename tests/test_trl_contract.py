@@ -9,17 +9,33 @@ import pytest
 
 trl = pytest.importorskip("trl")
 
-#: hook -> the parameters the reference trainers call it with (reference/grpo_trainer.py, rgro_trainer.py)
+#: hook -> the parameters the reference trainers call it with (TimedGRPOTrainer, RgroTrainer)
 HOOKS = {
     "_generate": None,  # wrapped as it is (rollout timing): any signature
     "_calculate_rewards": ("self", "inputs", "prompts", "completions", "completion_ids_list"),
     "_generate_and_score_completions": ("self", "inputs"),
 }
+#: the private methods the reference trainers add of their own (no TRL hook behind them)
+OWN = {"_sequence_sigmas"}
 #: what RGRO reads of the output of _generate_and_score_completions, and of the trainer itself
 OUTPUT_KEYS = ("advantages", "completion_ids", "prompt_mask", "completion_mask")
 ATTRIBUTES = ("reward_weights", "num_generations", "scale_rewards", "multi_objective_aggregation", "_metrics")
 #: what the vLLM weight-sync fix (reference/vllm_rollouts.py) calls on TRL's vLLM helper
 VLLM_GENERATION = ("sync_weights", "_iter_named_params")
+
+
+def test_every_private_method_the_trainers_define_is_a_listed_hook():
+    # an override of a hook TRL renamed would be a new method that nothing calls: list each one above
+    from reference.grpo_trainer import TimedGRPOTrainer
+    from reference.rgro_trainer import RgroTrainer
+
+    defined = {
+        name
+        for cls in (TimedGRPOTrainer, RgroTrainer)
+        for name, value in vars(cls).items()
+        if name.startswith("_") and not name.startswith("__") and callable(value)
+    }
+    assert defined == set(HOOKS) | OWN
 
 
 @pytest.mark.parametrize("hook", sorted(HOOKS))

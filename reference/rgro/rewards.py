@@ -39,6 +39,9 @@ def default_checks() -> ClinicalChecks:
 
 @dataclass(frozen=True)
 class StageWeights:
+    """The stage rules' rewards. Each field is also the recipe field ``stage_<name>`` (reference.rgro_config),
+    with its help as the CLI's."""
+
     supported: float = field(default=1.0, metadata={"help": "reward per positive assertion the findings support"})
     contradicted: float = field(
         default=-1.0, metadata={"help": "reward per assertion whose status flips the findings'"}
@@ -129,15 +132,23 @@ METRIC_COMPONENTS = ("recall", "precision", "guideline", "rouge")
 
 @dataclass(frozen=True)
 class EpisodeWeights:
+    """The episode reward's weights. Each field is also the recipe field ``reward_<name>``
+    (reference.grpo_config), with its help as the CLI's."""
+
     recall: float = field(default=1.0, metadata={"help": "weight of findings recall (coverage of positive findings)"})
     precision: float = field(default=0.5, metadata={"help": "weight of findings precision (no hallucination)"})
     guideline: float = field(default=0.25, metadata={"help": "weight of the guideline-adherence score"})
     rouge: float = field(default=1.0, metadata={"help": "weight of ROUGE-L F1 against the reference impression"})
-    feedback: float = field(default=0.0, metadata={"help": "weight of the expert-feedback model's score"})
-    tools: float = field(default=0.0, metadata={"help": "weight of the mean external-tool score"})
+    feedback: float = field(
+        default=0.0, metadata={"help": "weight of the expert-feedback model's score (needs feedback_file)"}
+    )
+    tools: float = field(default=0.0, metadata={"help": "weight of the mean score of the external tools (`tools`)"})
     stages: float = field(
         default=0.0,
-        metadata={"help": "weight of the summed stage reward Σ_k r_k (RGRO's stage rules; not bounded to [0, 1])"},
+        metadata={
+            "help": "weight of the summed stage reward Σ_k r_k (RGRO's stage rules, so reference.rgro_trainer; "
+            "not bounded to [0, 1])"
+        },
     )
 
     def as_dict(self) -> dict[str, float]:

@@ -1,7 +1,8 @@
 """Model specs: ``KIND:TARGET`` plus options ``key=value,key=value`` (given as ``--model-args``).
 
 Kinds: ``baseline:NAME`` (constant, lead-K, copy-findings, tfidf-nn, dense-nn); later backends register more
-(``hf:PATH_OR_ID``, ``vllm:PATH_OR_ID``, ``openai:BASE_URL#MODEL``).
+(``hf:PATH_OR_ID``, ``vllm:PATH_OR_ID``, ``openai:BASE_URL#MODEL``). Any generative model also takes
+``retrieve=tfidf``: the most similar training report's impression above its prompt (models.retrieval).
 """
 
 from __future__ import annotations
@@ -37,7 +38,15 @@ def load_model(spec: str, options: dict[str, str] | None = None) -> Model:
     _ensure_backends()
     kind, target = split_spec(spec)
     factory = BACKENDS.get(kind)
-    return factory(target, ModelContext(options=dict(options or {})))
+    options = dict(options or {})
+    # a prompt-side option every generative backend takes: the backend itself never sees it
+    retrieve = options.pop("retrieve", None)
+    model = factory(target, ModelContext(options=options))
+    if retrieve is None:
+        return model
+    from rgro_bench.models.retrieval import augment
+
+    return augment(model, retrieve)
 
 
 def _ensure_backends() -> None:
