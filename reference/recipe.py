@@ -131,11 +131,14 @@ def train_stages(
     root = Path(cache_dir) / fingerprint(files, overrides)
     paths = {arm: root / arm for arm in ARMS}
     ordered = [a for a in ARMS if a in arms or any(ARMS[b][1] == a for b in arms)]  # starts come first
+    to_train = [a for a in ordered if not (paths[a] / "done.json").exists()]
+    took: list[float] = []
     for arm in ordered:
         stage, start = ARMS[arm]
         done = paths[arm] / "done.json"
         if done.exists():
             continue
+        print(stage_banner(arm, to_train, took), flush=True)
         t0 = time.perf_counter()
         fields = {
             **arm_overrides(arm, files),
@@ -144,8 +147,19 @@ def train_stages(
             **overrides.get(arm, {}),
         }
         _train_stage(stage, files[stage], fields)
-        write_json(done, {"stage": arm, "seconds": time.perf_counter() - t0, "overrides": fields})
+        took.append(time.perf_counter() - t0)
+        write_json(done, {"stage": arm, "seconds": took[-1], "overrides": fields})
     return {arm: paths[arm] for arm in arms}
+
+
+def stage_banner(arm: str, to_train: list[str], took: list[float]) -> str:
+    """The line above a stage's own progress bar (which shows that stage's time left): which stage of how
+    many, and once one stage has finished, the time left for all of them at the pace so far."""
+    position = f"training {arm} (stage {len(took) + 1} of {len(to_train)})"
+    if not took:
+        return f"{position}; its progress bar shows its time left"
+    left = sum(took) / len(took) * (len(to_train) - len(took))
+    return f"{position}; about {left / 60:.0f} min left for this and the remaining stages at the pace so far"
 
 
 def parameter_count(model_dir: Path) -> int:

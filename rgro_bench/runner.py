@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 import uuid
@@ -15,7 +14,8 @@ import pandas as pd
 
 from rgro_bench.environment import environment, git_commit, git_dirty
 from rgro_bench.errors import ConfigError
-from rgro_bench.metrics import ScoredRun, score_samples, task_samples
+from rgro_bench.hashing import short_digest
+from rgro_bench.metrics import ScoredRun, score_predictions
 from rgro_bench.metrics.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
 from rgro_bench.models import Model, load_model
 from rgro_bench.results import ModelInfo, RunResult, SampleRecord, TaskInfo, write_json, write_jsonl
@@ -45,7 +45,7 @@ def run_folder_name(model: Model) -> str:
     """Readable and unique: baselines by spec; path-like specs by kind, name and a short hash of the spec."""
     if model.kind == "baseline":
         return slug(model.spec)
-    return f"{slug(model.kind + '_' + model.name)}-{hashlib.sha1(model.spec.encode()).hexdigest()[:8]}"
+    return f"{slug(model.kind + '_' + model.name)}-{short_digest(model.spec)}"
 
 
 def check_limit(limit: int | None) -> None:
@@ -146,8 +146,9 @@ def _evaluate_loaded(
     timings["generate"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    samples = task_samples(task, studies, predictions)  # with each study's human labels, where it has any
-    scored = score_samples(samples, metrics or task.spec.metrics, seed=seed, resamples=resamples, confidence=confidence)
+    scored = score_predictions(
+        task, studies, predictions, metrics, seed=seed, resamples=resamples, confidence=confidence
+    )
     timings["score"] = time.perf_counter() - t0
 
     result = RunResult(

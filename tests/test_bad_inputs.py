@@ -24,9 +24,9 @@ from rgro_bench.jsonl import read_jsonl, text_problem, write_jsonl
 from rgro_bench.leaderboard import SubmissionError, submit_path, submit_predictions
 from rgro_bench.leaderboard.build import build_tables
 from rgro_bench.leaderboard.contamination import split_ids
+from rgro_bench.leaderboard.intake import read_submission
+from rgro_bench.leaderboard.layout import Layout, read_predictions_jsonl
 from rgro_bench.leaderboard.render import csv_text
-from rgro_bench.leaderboard.store import Layout, read_predictions_jsonl
-from rgro_bench.leaderboard.submission import read_submission
 from rgro_bench.leaderboard.submit import score_credentialed
 from rgro_bench.metrics.base import Sample, get_metric
 from rgro_bench.store.sqlite import GenerationStore
@@ -301,8 +301,8 @@ def test_a_build_names_a_bad_entry_and_goes_on(tasks_dir, tmp_path, capsys):
     warnings = messages(err)
     assert warnings[0].startswith("warning: broken: left out of the tables (")
     assert warnings[1] == (
-        f'warning: other: left out of tiny ({lb}/submissions/other/predictions/tiny.jsonl: line 1: expected {{"id": '
-        'string, "prediction": string})'
+        f"warning: other: left out of tiny ({lb}/submissions/other/predictions/tiny.jsonl: line 1: 'prediction' for "
+        "id 's0' must be a string, got int)"
     )
     assert warnings[2].startswith(f"warning: reported rows left out ({lb / 'reported.yaml'}: field ")
     rows = json.loads((lb / "tiny.json").read_text())["rows"]

@@ -11,8 +11,9 @@ import pytest
 from leaderboard_support import constant_predictions, first_sentence_predictions, write_submission
 
 from rgro_bench.cli import main
+from rgro_bench.hashing import predictions_sha256
 from rgro_bench.leaderboard import SubmissionError, submit_path, submit_predictions
-from rgro_bench.leaderboard.submission import PREDICTION_MAX_CHARS, predictions_sha256
+from rgro_bench.leaderboard.intake import PREDICTION_MAX_CHARS
 from rgro_bench.runner import evaluate
 from rgro_bench.tasks import get_task
 
@@ -227,7 +228,7 @@ def test_submit_reports_from_the_tables_it_built_not_from_the_files(tmp_path, fi
 
 def test_intake_checks_once_and_what_follows_trusts_its_checked_predictions(tmp_path, first_sentence, monkeypatch):
     from rgro_bench.leaderboard import submission
-    from rgro_bench.leaderboard.submission import CheckedPredictions, read_submission
+    from rgro_bench.leaderboard.intake import CheckedPredictions, read_submission
 
     folder = write_submission(tmp_path / "sub", CARD, {"iu-xray": first_sentence})
     read = read_submission(folder)

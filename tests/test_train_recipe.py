@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 
-from reference.recipe import STAGES, ensure_trained, fingerprint, recipe_files
+from reference.recipe import STAGES, ensure_trained, fingerprint, recipe_files, stage_banner
 from rgro_bench.leaderboard.schema import ModelCard
 
 
@@ -75,3 +75,10 @@ def test_difference_sources_split_the_paired_difference_by_study_kind():
     for column in ("rougeL", "fc_f1"):
         total = (candidate[column] - baseline.loc[candidate.index, column]).mean()
         assert math.isclose(sum(r[column] for r in rows.values()), total)
+
+
+def test_the_stage_banner_estimates_the_time_left_from_the_stages_done():
+    arms = ["sft", "grpo", "rgro"]
+    assert stage_banner("sft", arms, []) == "training sft (stage 1 of 3); its progress bar shows its time left"
+    banner = stage_banner("rgro", arms, [300.0, 420.0])
+    assert banner.startswith("training rgro (stage 3 of 3); about 6 min left")  # one stage at 360 s a stage

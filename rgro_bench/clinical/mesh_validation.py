@@ -141,9 +141,9 @@ def _values(scored: Any, columns: tuple[str, ...] | None = None) -> dict[str, di
 
 
 def _score_texts(task: Any, studies: list[Any], texts: list[str], resamples: int) -> dict:
-    from rgro_bench.metrics import score_samples, task_samples
+    from rgro_bench.metrics import score_predictions
 
-    scored = score_samples(task_samples(task, studies, texts), ["label_accuracy"], resamples=resamples)
+    scored = score_predictions(task, studies, texts, ["label_accuracy"], resamples=resamples)
     return {"headline": _values(scored, HEADLINE_COLUMNS), "per_class": _values(scored)}
 
 

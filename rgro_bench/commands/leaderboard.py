@@ -87,7 +87,7 @@ def build_command(args: argparse.Namespace) -> int:
 def score_local_command(args: argparse.Namespace) -> int:
     from rgro_bench.errors import DataError
     from rgro_bench.leaderboard import SubmissionError, score_credentialed
-    from rgro_bench.leaderboard.submission import intake, jsonl_rows
+    from rgro_bench.leaderboard.intake import intake, jsonl_rows
     from rgro_bench.results.io import write_json
     from rgro_bench.tasks import get_task
 

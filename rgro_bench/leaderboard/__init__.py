@@ -4,8 +4,8 @@ significance groups, and tables rendered to CSV/JSON, Markdown, one static HTML 
 Heavy parts (matplotlib) load only when a build renders."""
 
 from rgro_bench.leaderboard.build import BuildReport, build_leaderboard, preview_tables
+from rgro_bench.leaderboard.intake import SubmissionError
 from rgro_bench.leaderboard.schema import CredentialedScores, Entry, ModelCard
-from rgro_bench.leaderboard.submission import SubmissionError
 from rgro_bench.leaderboard.submit import Submitted, score_credentialed, submit_path, submit_predictions
 
 __all__ = [

@@ -16,13 +16,13 @@ from tqdm import tqdm
 
 from rgro_bench.errors import ConfigError, RgroError
 from rgro_bench.leaderboard.contamination import contamination
+from rgro_bench.leaderboard.intake import check_predictions, eval_ids, pydantic_errors
+from rgro_bench.leaderboard.layout import Layout, entries, read_cache, read_predictions_jsonl, write_cache
 from rgro_bench.leaderboard.plots import write_plot
 from rgro_bench.leaderboard.recompute import metric_versions, recomputed_entry, score_task
 from rgro_bench.leaderboard.render import write_index, write_task_files
 from rgro_bench.leaderboard.schema import Entry, ReportedFile, ReportedRow
 from rgro_bench.leaderboard.significance import significance_groups
-from rgro_bench.leaderboard.store import Layout, entries, read_cache, read_predictions_jsonl, write_cache
-from rgro_bench.leaderboard.submission import check_predictions, eval_ids, pydantic_errors
 from rgro_bench.leaderboard.table import REFERENCE_MODEL, REFERENCE_SOURCE, REPORTED, Column, Row, Table
 from rgro_bench.metrics import METRICS
 from rgro_bench.results.io import write_json

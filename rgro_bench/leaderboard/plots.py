@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import io
 
+from rgro_bench.leaderboard.layout import Layout
 from rgro_bench.leaderboard.render import DAGGER, scaled
-from rgro_bench.leaderboard.store import Layout
 from rgro_bench.leaderboard.table import Column, Row, Table
 from rgro_bench.results.io import atomic_write_bytes
 

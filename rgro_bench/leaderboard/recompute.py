@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from rgro_bench.hashing import predictions_sha256
 from rgro_bench.leaderboard.schema import TaskEntry
-from rgro_bench.leaderboard.submission import predictions_sha256
-from rgro_bench.metrics import METRICS, ScoredRun, score_samples, task_samples
+from rgro_bench.metrics import METRICS, ScoredRun, score_predictions, task_samples
 from rgro_bench.metrics.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
 from rgro_bench.tasks import Task
 from rgro_bench.version import __version__
@@ -27,10 +27,12 @@ def score_task(
     (ids, findings, predictions, references, labels), the current version of every metric the task lists
     and the same bootstrap settings; anything else is scored afresh."""
     studies = task.studies(task.spec.split.eval_split)
-    samples = task_samples(task, studies, [predictions[s.id] for s in studies])
-    if prior is not None and _same_computation(prior, samples, metric_versions(task.spec.metrics), seed):
+    texts = [predictions[s.id] for s in studies]
+    if prior is not None and _same_computation(
+        prior, task_samples(task, studies, texts), metric_versions(task.spec.metrics), seed
+    ):
         return prior
-    return score_samples(samples, task.spec.metrics, seed=seed)
+    return score_predictions(task, studies, texts, seed=seed)
 
 
 def _same_computation(prior: ScoredRun, samples: list, versions: dict[str, str], seed: int) -> bool:

@@ -16,8 +16,8 @@ import json
 import re
 from datetime import datetime, timezone
 
+from rgro_bench.leaderboard.layout import Layout
 from rgro_bench.leaderboard.significance import ALPHA, RESAMPLES
-from rgro_bench.leaderboard.store import Layout
 from rgro_bench.leaderboard.table import REFERENCE_SOURCE, REPORTED, Column, Row, Table
 from rgro_bench.metrics import METRICS
 from rgro_bench.results.io import atomic_write_text

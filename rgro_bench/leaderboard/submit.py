@@ -5,7 +5,6 @@ the baselines, so a baseline is an entry like any other."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -14,19 +13,19 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from rgro_bench.errors import RgroError
+from rgro_bench.hashing import bytes_sha256, predictions_sha256
 from rgro_bench.leaderboard.build import BuildReport, build_locked
-from rgro_bench.leaderboard.recompute import metric_versions, recomputed_entry, score_task
-from rgro_bench.leaderboard.schema import CredentialedScores, Entry, ModelCard, TaskEntry
-from rgro_bench.leaderboard.store import Layout, entry_slug, install_entry, write_cache
-from rgro_bench.leaderboard.submission import (
+from rgro_bench.leaderboard.intake import (
     CheckedPredictions,
     SubmissionError,
     checked,
-    predictions_sha256,
     pydantic_errors,
     read_submission,
     unpacked,
 )
+from rgro_bench.leaderboard.layout import Layout, entry_slug, install_entry, write_cache
+from rgro_bench.leaderboard.recompute import metric_versions, recomputed_entry, score_task
+from rgro_bench.leaderboard.schema import CredentialedScores, Entry, ModelCard, TaskEntry
 from rgro_bench.metrics import ScoredRun
 from rgro_bench.tasks import Task, get_task
 from rgro_bench.version import __version__
@@ -139,7 +138,7 @@ def submit_predictions(
         card=card,
         submitted_at=datetime.now(timezone.utc),
         rgro_bench=__version__,
-        card_sha256=card_sha256 or hashlib.sha256(card.model_dump_json().encode()).hexdigest(),
+        card_sha256=card_sha256 or bytes_sha256(card.model_dump_json().encode()),
         tasks=tasks,
         warnings=warnings,
     )

@@ -2,7 +2,7 @@
 
 from rgro_bench.metrics import bertscore, clinical, labels, lexical, radeval_adapter  # noqa: F401  (registers)
 from rgro_bench.metrics.base import METRICS, Metric, MetricOutput, Sample, get_metric, register_metric
-from rgro_bench.metrics.scoring import ScoredRun, score_samples, task_samples
+from rgro_bench.metrics.scoring import ScoredRun, score_predictions, score_samples, task_samples
 
 __all__ = [
     "METRICS",
@@ -12,6 +12,7 @@ __all__ = [
     "ScoredRun",
     "get_metric",
     "register_metric",
+    "score_predictions",
     "score_samples",
     "task_samples",
 ]

@@ -101,3 +101,25 @@ def score_samples(
         resamples=resamples,
         confidence=confidence,
     )
+
+
+def score_predictions(
+    task: Any,
+    studies: Sequence[Any],
+    predictions: Sequence[str],
+    metrics: Sequence[str | Metric] | None = None,
+    *,
+    seed: int = 0,
+    resamples: int = DEFAULT_RESAMPLES,
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> ScoredRun:
+    """The one scoring path of a task's predictions (one per study, in order), with the task's metrics
+    unless ``metrics`` names others: the runner and the leaderboard both score here, so the leaderboard's
+    number is the runner's number by construction."""
+    return score_samples(
+        task_samples(task, studies, predictions),
+        metrics or task.spec.metrics,
+        seed=seed,
+        resamples=resamples,
+        confidence=confidence,
+    )

@@ -8,30 +8,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rgro_bench.data.loaders import iter_rows
 from rgro_bench.errors import DataError
+from rgro_bench.hashing import file_sha256
 from rgro_bench.models.base import BACKENDS, GenerationArgs, GenerationRequest, Model, ModelContext
-
-
-def read_predictions(path: Path) -> dict[str, str]:
-    predictions: dict[str, str] = {}
-    first_line: dict[str, int] = {}
-    for number, row in iter_rows(path, "jsonl"):
-        if "id" not in row:
-            raise DataError(f"{path}: line {number}: expected an object with 'id' and 'prediction'")
-        text = row.get("prediction", row.get("impression"))
-        if not isinstance(text, str):
-            raise DataError(f"{path}: line {number}: field 'prediction' must be a string")
-        study_id = row["id"]
-        if isinstance(study_id, int) and not isinstance(study_id, bool):
-            study_id = str(study_id)
-        if not isinstance(study_id, str):
-            raise DataError(f"{path}: line {number}: field 'id' is {type(study_id).__name__}; expected a string")
-        if study_id in first_line:
-            raise DataError(f"{path}: line {number}: duplicate id {study_id!r} (first at line {first_line[study_id]})")
-        first_line[study_id] = number
-        predictions[study_id] = text
-    return predictions
+from rgro_bench.predictions_jsonl import read_predictions
 
 
 class PredictionsFile(Model):
@@ -40,7 +20,7 @@ class PredictionsFile(Model):
     def __init__(self, path: Path, allow_partial: bool = False) -> None:
         self.path = path
         self.spec = f"predictions:{path}"
-        self.predictions = read_predictions(path)
+        self.predictions = read_predictions(path, alias="impression", extra_keys=True)
         self.allow_partial = allow_partial
 
     @property
@@ -48,9 +28,7 @@ class PredictionsFile(Model):
         return self.path.stem
 
     def identity(self) -> dict[str, Any]:
-        import hashlib
-
-        return {"spec": self.spec, "sha256": hashlib.sha256(self.path.read_bytes()).hexdigest()}
+        return {"spec": self.spec, "sha256": file_sha256(self.path)}
 
     def generate(self, requests: Sequence[GenerationRequest], args: GenerationArgs) -> list[str]:
         wanted = {r.study.id for r in requests}

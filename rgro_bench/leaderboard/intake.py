@@ -7,8 +7,6 @@ submitter sees all of them at once."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import lzma
 import math
 import tarfile
@@ -25,9 +23,11 @@ import yaml
 from pydantic import ValidationError
 
 from rgro_bench.errors import RgroError
+from rgro_bench.hashing import bytes_sha256
 from rgro_bench.jsonl import LineProblem, parse_line, split_lines, text_problem
 from rgro_bench.leaderboard.schema import CredentialedScores, ModelCard
 from rgro_bench.metrics import METRICS
+from rgro_bench.predictions_jsonl import PredictionLineError, prediction_row
 from rgro_bench.tasks import Task, get_task
 
 #: an impression is a few sentences; 4,000 characters is ten times the longest in IU X-ray
@@ -104,15 +104,6 @@ class Submission:
     warnings: list[str] = field(default_factory=list)
 
 
-def predictions_sha256(predictions: dict[str, str]) -> str:
-    """Hash of a task's predictions independent of line order and JSON spelling: sorted canonical lines."""
-    digest = hashlib.sha256()
-    for sample_id in sorted(predictions):
-        line = json.dumps({"id": sample_id, "prediction": predictions[sample_id]}, ensure_ascii=False, sort_keys=True)
-        digest.update(line.encode() + b"\n")
-    return digest.hexdigest()
-
-
 def pydantic_errors(where: str, exc: ValidationError) -> list[str]:
     lines = []
     for err in exc.errors():
@@ -151,15 +142,10 @@ def check_predictions(
     seen: dict[str, str] = {}
     found: dict[str, str] = {}
     for loc, obj in rows:
-        if not isinstance(obj, dict) or set(obj) != {"id", "prediction"}:
-            keys = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
-            problems.add(f"{loc}: expected an object with exactly the keys 'id' and 'prediction', got {keys}")
-            continue
-        sample_id, text = obj["id"], obj["prediction"]
-        if isinstance(sample_id, int) and not isinstance(sample_id, bool):
-            sample_id = str(sample_id)
-        if not isinstance(sample_id, str):
-            problems.add(f"{loc}: 'id' must be a string, got {type(sample_id).__name__}")
+        try:
+            sample_id, text = prediction_row(obj)
+        except PredictionLineError as exc:
+            problems.add(f"{loc}: {exc}")
             continue
         shown = sample_id if len(sample_id) <= 40 else sample_id[:40] + "…"
         if not isinstance(text, str):
@@ -243,7 +229,7 @@ def load_card(path: Path) -> tuple[ModelCard | None, str, list[str], list[str]]:
         card = ModelCard.model_validate(raw)
     except ValidationError as exc:
         return None, "", pydantic_errors(where, exc), warnings
-    return card, hashlib.sha256(data).hexdigest(), [], warnings
+    return card, bytes_sha256(data), [], warnings
 
 
 def check_credentialed_scores(path: Path, task: Task) -> tuple[CredentialedScores | None, list[str]]:

@@ -19,8 +19,9 @@ from filelock import FileLock
 from pydantic import ValidationError
 
 from rgro_bench.errors import DataError
-from rgro_bench.jsonl import read_jsonl, write_jsonl
+from rgro_bench.jsonl import write_jsonl
 from rgro_bench.leaderboard.schema import Entry
+from rgro_bench.predictions_jsonl import read_predictions
 from rgro_bench.results.io import atomic_write_bytes, atomic_write_text, write_json
 
 LOCK_TIMEOUT_S = 600
@@ -70,12 +71,7 @@ def write_predictions_jsonl(path: Path, predictions: dict[str, str]) -> None:
 
 def read_predictions_jsonl(path: Path) -> dict[str, str]:
     """A stored entry's predictions; a line that is not ``{"id": str, "prediction": str}`` is a ``DataError``."""
-    predictions = {}
-    for number, row in read_jsonl(path):
-        if not (isinstance(row, dict) and isinstance(row.get("id"), str) and isinstance(row.get("prediction"), str)):
-            raise DataError(f'{path}: line {number}: expected {{"id": string, "prediction": string}}')
-        predictions[row["id"]] = row["prediction"]
-    return predictions
+    return read_predictions(path)
 
 
 def install_entry(layout: Layout, entry: Entry, predictions: dict[str, dict[str, str]]) -> Path:
