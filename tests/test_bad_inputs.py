@@ -199,7 +199,7 @@ def test_a_task_id_declared_twice_names_both_files(tasks_dir, capsys):
 PREDICTIONS = {
     "NUL": ('{"id": "s0", "prediction": "a\\u0000"}', "line 1: contains a NUL character (U+0000); expected text"),
     "surrogate": ('{"id": "s0", "prediction": "\\udc00"}', "line 1: contains a lone surrogate (U+DC00)"),
-    "list id": ('{"id": ["s0"], "prediction": "x"}', "line 1: field 'id' is list; expected a string"),
+    "list id": ('{"id": ["s0"], "prediction": "x"}', "line 1: 'id' must be a string, got list"),
 }
 
 

@@ -73,8 +73,8 @@ def test_a_runners_scored_run_is_reused_only_when_it_is_what_the_leaderboard_wou
     evaluation = evaluate("baseline:lead-2", "iu-xray", output_dir=None)
     predictions = dict(zip(evaluation.samples["id"], evaluation.samples["prediction"], strict=True))
     calls = []
-    real = recompute.score_samples
-    monkeypatch.setattr(recompute, "score_samples", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = recompute.score_predictions
+    monkeypatch.setattr(recompute, "score_predictions", lambda *a, **k: calls.append(1) or real(*a, **k))
 
     entry = submit_predictions(
         tmp_path, CARD, {"iu-xray": predictions}, build=False, scored={"iu-xray": evaluation.scored}
@@ -227,7 +227,7 @@ def test_submit_reports_from_the_tables_it_built_not_from_the_files(tmp_path, fi
 
 
 def test_intake_checks_once_and_what_follows_trusts_its_checked_predictions(tmp_path, first_sentence, monkeypatch):
-    from rgro_bench.leaderboard import submission
+    from rgro_bench.leaderboard import intake
     from rgro_bench.leaderboard.intake import CheckedPredictions, read_submission
 
     folder = write_submission(tmp_path / "sub", CARD, {"iu-xray": first_sentence})
@@ -237,8 +237,8 @@ def test_intake_checks_once_and_what_follows_trusts_its_checked_predictions(tmp_
     with pytest.raises(TypeError):
         accepted.texts["x"] = "changed"  # frozen: what was checked is what is scored
     checks = []
-    original = submission.check_predictions
-    monkeypatch.setattr(submission, "check_predictions", lambda *a: checks.append(a[0]) or original(*a))
+    original = intake.check_predictions
+    monkeypatch.setattr(intake, "check_predictions", lambda *a: checks.append(a[0]) or original(*a))
     submitted = submit_predictions(tmp_path / "lb", read.card, read.predictions, build=False)
     assert checks == [] and submitted.report is None and submitted.placements() == []
     # a plain mapping, or predictions checked against other data, are checked

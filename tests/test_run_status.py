@@ -34,7 +34,7 @@ def test_a_failed_or_interrupted_run_says_so_and_writes_no_results(tmp_path, mon
     def explode(*args, **kwargs):
         raise raised
 
-    monkeypatch.setattr(runner, "score_samples", explode)
+    monkeypatch.setattr(runner, "score_predictions", explode)
     with pytest.raises(type(raised)):
         evaluate("baseline:lead-2", "iu-xray", output_dir=tmp_path, limit=5, store=False)
     status = status_of(tmp_path)
@@ -45,7 +45,7 @@ def test_a_failed_or_interrupted_run_says_so_and_writes_no_results(tmp_path, mon
 
 def test_a_failed_rerun_does_not_leave_an_older_success_looking_current(tmp_path, monkeypatch):
     evaluate("baseline:lead-2", "iu-xray", output_dir=tmp_path, limit=5, store=False)
-    monkeypatch.setattr(runner, "score_samples", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
+    monkeypatch.setattr(runner, "score_predictions", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
     with pytest.raises(RuntimeError):
         evaluate("baseline:lead-2", "iu-xray", output_dir=tmp_path, limit=5, store=False)
     assert status_of(tmp_path)["status"] == "error"
