@@ -115,13 +115,31 @@ def test_retrieval_pool_on_mediqa_excludes_the_evaluated_studies_by_id_and_text(
 def test_embeddings_are_unit_length_and_deterministic():
     pytest.importorskip("transformers")
     texts = ["Heart size is normal.", "", "Small left effusion. " * 200, "Lungs are clear.", "Heart size is normal."]
+    encoder.forget_embeddings()
     first = encoder.embed(texts, batch_size=2)  # an empty text, a truncated one, a repeated one
     assert first.shape == (5, 384) and np.allclose(np.linalg.norm(first, axis=1), 1.0, atol=1e-5)
-    assert np.array_equal(first, encoder.embed(texts, batch_size=2))
+    encoder.forget_embeddings()
+    assert np.array_equal(first, encoder.embed(texts, batch_size=2))  # a fresh encoding: the same numbers
     assert np.array_equal(first[0], first[4])
     # the nearest neighbour of a paraphrase is its source, not an unrelated sentence
     query = encoder.embed(["The heart is of normal size."])[0]
     assert int(np.argmax(first[:4] @ query)) == 0
+
+
+def test_a_text_is_encoded_once_per_process_and_kept_vectors_match_fresh_ones(monkeypatch):
+    pytest.importorskip("transformers")
+    encoder.forget_embeddings()
+    kept = encoder.embed(["Lungs are clear.", "Mild cardiomegaly."], batch_size=2)
+    encoded = []
+    real = encoder._encode
+    monkeypatch.setattr(encoder, "_encode", lambda texts, *a: encoded.append(list(texts)) or real(texts, *a))
+    again = encoder.embed(["Mild cardiomegaly.", "No effusion.", "Lungs are clear."], batch_size=2)
+    assert encoded == [["No effusion."]]  # only the new text
+    assert np.array_equal(again[[2, 0]], kept)
+    encoder.forget_embeddings()
+    fresh = encoder.embed(["Mild cardiomegaly.", "No effusion.", "Lungs are clear."], batch_size=2)
+    assert np.allclose(fresh, again, atol=1e-6)  # other batch companions: equal up to float rounding
+    assert encoder.embed([]).shape == (0, 384)
 
 
 def test_benchmark_enters_dense_nn_with_the_exact_pool_it_was_fitted_on(small_task, small_dense):
