@@ -35,6 +35,7 @@ from reference.recipe import (
     COLUMNS,
     CORPUS_METRICS,
     DEFAULT_CACHE,
+    GOAL_MAX_P,
     arm_overrides,
     column_label,
     corpus_outputs,
@@ -67,7 +68,6 @@ SEEDS = (0, 1, 2)
 #: the goal on test: RGRO beats each of these controls on label micro-F1 with p below GOAL_MAX_P ...
 GOAL_CONTROLS = ("SFT-continued", "GRPO+stages")
 GOAL_METRIC = "label_micro_f1"
-GOAL_MAX_P = 0.05
 #: ... and its ROUGE-L is at least this baseline's
 GOAL_ROUGE_BASELINE = "tfidf-nn"
 #: where the expert-feedback add-on's file is written (from the train split only; see ADDONS)
