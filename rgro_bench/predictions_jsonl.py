@@ -1,6 +1,6 @@
-"""The predictions JSONL format, one ``{"id": ..., "prediction": ...}`` object a line, read in one place:
-by a submission's intake (which collects every problem of a file), by a stored entry's read-back and by
-the ``predictions:FILE`` model (both of which stop at the first)."""
+"""The predictions JSONL format, one ``{"id": ..., "prediction": ...}`` object a line, written and read in
+one place: read by a submission's intake (which collects every problem of a file), by a stored entry's
+read-back and by the ``predictions:FILE`` model (both of which stop at the first)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rgro_bench.errors import DataError
-from rgro_bench.jsonl import read_jsonl
+from rgro_bench.jsonl import read_jsonl, write_jsonl
 
 
 class PredictionLineError(ValueError):
@@ -59,3 +59,8 @@ def read_predictions(path: Path, *, alias: str | None = None, extra_keys: bool =
         first_line[sample_id] = number
         predictions[sample_id] = text
     return predictions
+
+
+def write_predictions(path: Path, predictions: dict[str, str]) -> None:
+    """id -> prediction as a predictions file, atomically, in the mapping's order."""
+    write_jsonl(path, ({"id": i, "prediction": p} for i, p in predictions.items()))

@@ -25,10 +25,11 @@ from rgro_bench.leaderboard import SubmissionError, submit_path, submit_predicti
 from rgro_bench.leaderboard.build import build_tables
 from rgro_bench.leaderboard.contamination import split_ids
 from rgro_bench.leaderboard.intake import read_submission
-from rgro_bench.leaderboard.layout import Layout, read_predictions_jsonl
+from rgro_bench.leaderboard.layout import Layout
 from rgro_bench.leaderboard.render import csv_text
 from rgro_bench.leaderboard.submit import score_credentialed
 from rgro_bench.metrics.base import Sample, get_metric
+from rgro_bench.predictions_jsonl import read_predictions
 from rgro_bench.store.sqlite import GenerationStore
 from rgro_bench.tasks import registry
 
@@ -276,7 +277,7 @@ def test_an_accepted_u2028_entry_builds_on_a_fresh_clone(tasks_dir, tmp_path, ca
     text = "No acute disease.\u2028Line two\u0085 end."
     folder = write_submission(tmp_path / "sub", CARD, predictions=predictions_of(text))
     submit_path(tmp_path / "lb", folder)
-    assert read_predictions_jsonl(tmp_path / "lb/submissions/bad-input-tester/predictions/tiny.jsonl")["s0"] == text
+    assert read_predictions(tmp_path / "lb/submissions/bad-input-tester/predictions/tiny.jsonl")["s0"] == text
     for cached in (tmp_path / "lb" / "cache").rglob("*.parquet"):  # the cache is not in git
         cached.unlink()
     code, out, err = cli(capsys, "leaderboard", "build", "--leaderboard-dir", str(tmp_path / "lb"))
@@ -687,5 +688,5 @@ def test_submit_then_build_reads_back_identically_or_refuses(tasks_dir, tmp_path
     report = build_tables(Layout(root / "lb"))
     assert report.warnings == []
     assert [r.model for r in report.tables[0].rows if r.rank] == [CARD["name"]]
-    stored = read_predictions_jsonl(root / "lb" / "submissions" / "bad-input-tester" / "predictions" / "tiny.jsonl")
+    stored = read_predictions(root / "lb" / "submissions" / "bad-input-tester" / "predictions" / "tiny.jsonl")
     assert stored == submission.predictions["tiny"] == predictions_of(prediction)["tiny"]

@@ -6,7 +6,6 @@ import pytest
 
 from rgro_bench.errors import DataError
 from rgro_bench.leaderboard.intake import check_predictions
-from rgro_bench.leaderboard.layout import read_predictions_jsonl
 from rgro_bench.models.predictions import PredictionsFile
 from rgro_bench.predictions_jsonl import PredictionLineError, prediction_row, read_predictions
 
@@ -47,7 +46,7 @@ def test_intake_the_store_and_the_model_read_a_shape_problem_alike(tmp_path):
     assert problems[0] == f"predictions/t: line 1: {expected}"
     path = write(tmp_path / "p.jsonl", bad)
     with pytest.raises(DataError, match=r"p.jsonl: line 1: expected an object with exactly the keys"):
-        read_predictions_jsonl(path)
+        read_predictions(path)
     with pytest.raises(DataError, match=r"p.jsonl: line 1: expected an object with the keys 'id' and 'prediction'"):
         PredictionsFile(path)
     samples = write(tmp_path / "samples.jsonl", {"id": "a", "prediction": "Clear.", "reference": "Normal."})

@@ -16,8 +16,8 @@ from tqdm import tqdm
 
 from rgro_bench.errors import ConfigError, RgroError
 from rgro_bench.leaderboard.contamination import contamination
-from rgro_bench.leaderboard.intake import check_predictions, eval_ids, pydantic_errors
-from rgro_bench.leaderboard.layout import Layout, entries, read_cache, read_predictions_jsonl, write_cache
+from rgro_bench.leaderboard.intake import checked, eval_ids, pydantic_errors
+from rgro_bench.leaderboard.layout import Layout, entries, read_cache, write_cache
 from rgro_bench.leaderboard.plots import write_plot
 from rgro_bench.leaderboard.recompute import metric_versions, recomputed_entry, score_task
 from rgro_bench.leaderboard.render import write_index, write_task_files
@@ -25,6 +25,7 @@ from rgro_bench.leaderboard.schema import Entry, ReportedFile, ReportedRow
 from rgro_bench.leaderboard.significance import significance_groups
 from rgro_bench.leaderboard.table import REFERENCE_MODEL, REFERENCE_SOURCE, REPORTED, Column, Row, Table
 from rgro_bench.metrics import METRICS
+from rgro_bench.predictions_jsonl import read_predictions
 from rgro_bench.results.io import write_json
 from rgro_bench.results.schema import MetricValue
 from rgro_bench.tasks import Task, get_task
@@ -109,22 +110,21 @@ def refresh_entry(
         if not stored.is_file():
             warnings.append(f"{stored}: missing; cannot recompute {entry.slug} on {task_id}")
             continue
-        ids, split = eval_ids(task)
         try:
-            rows = [(f"id {i!r}", {"id": i, "prediction": p}) for i, p in read_predictions_jsonl(stored).items()]
+            stored_predictions = read_predictions(stored)
         except RgroError as exc:
             warnings.append(f"{entry.slug}: left out of {task_id} ({exc})")
             left_out.add(task_id)  # for this build only: the entry's files are left as they are
             continue
-        checked, problems = check_predictions(str(stored), rows, ids, split)
-        if problems:  # the task data changed under the entry: it no longer covers the split
+        accepted, problems = checked(str(stored), stored_predictions, task)
+        if accepted is None:  # the task data changed under the entry: it no longer covers the split
             warnings.append(f"{entry.slug}: dropped from {task_id}: {problems[0]}")
             del entry.tasks[task_id]
             changed = True
             continue
-        scored = score_task(task, checked, seed=seed)
+        scored = score_task(task, accepted, seed=seed)
         write_cache(layout, task_id, entry.slug, scored.per_sample)
-        entry.tasks[task_id] = recomputed_entry(task, checked, scored)
+        entry.tasks[task_id] = recomputed_entry(task, accepted, scored)
         changed = True
     if changed:
         write_json(layout.entry_dir(entry.slug) / "entry.json", entry)

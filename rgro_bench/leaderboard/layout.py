@@ -19,9 +19,8 @@ from filelock import FileLock
 from pydantic import ValidationError
 
 from rgro_bench.errors import DataError
-from rgro_bench.jsonl import write_jsonl
 from rgro_bench.leaderboard.schema import Entry
-from rgro_bench.predictions_jsonl import read_predictions
+from rgro_bench.predictions_jsonl import write_predictions
 from rgro_bench.results.io import atomic_write_bytes, atomic_write_text, write_json
 
 LOCK_TIMEOUT_S = 600
@@ -65,15 +64,6 @@ class Layout:
         return FileLock(str(self.root / ".lock"), timeout=LOCK_TIMEOUT_S)
 
 
-def write_predictions_jsonl(path: Path, predictions: dict[str, str]) -> None:
-    write_jsonl(path, ({"id": i, "prediction": p} for i, p in predictions.items()))
-
-
-def read_predictions_jsonl(path: Path) -> dict[str, str]:
-    """A stored entry's predictions; a line that is not ``{"id": str, "prediction": str}`` is a ``DataError``."""
-    return read_predictions(path)
-
-
 def install_entry(layout: Layout, entry: Entry, predictions: dict[str, dict[str, str]]) -> Path:
     """Put an entry folder in place in one rename (replacing an older one of the same slug)."""
     layout.submissions.mkdir(parents=True, exist_ok=True)
@@ -84,7 +74,7 @@ def install_entry(layout: Layout, entry: Entry, predictions: dict[str, dict[str,
             yaml.safe_dump(entry.card.model_dump(mode="json", exclude_none=True), sort_keys=False, allow_unicode=True),
         )
         for task_id, rows in predictions.items():
-            write_predictions_jsonl(staging / "predictions" / f"{task_id}.jsonl", rows)
+            write_predictions(staging / "predictions" / f"{task_id}.jsonl", rows)
         write_json(staging / "entry.json", entry)
         final = layout.entry_dir(entry.slug)
         retired = None
